@@ -1,0 +1,55 @@
+# Every habit is a target; each one creates the virtual environment it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+PROTO_FILES := $(shell find protos -name '*.proto')
+DATABASE_URL ?= sqlite:///meetings.db
+# Where the google/api and google/type protos come from: the googleapis-common-protos wheel.
+PROTODEPS := .protodeps
+
+.PHONY: install generate check-generated protodeps lint buf-lint buf-breaking typecheck test \
+        test-sqlite test-postgres run clean bench bench-quick
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Copy the google protos we import out of the installed wheels, so buf works offline.
+protodeps: $(STAMP)
+	$(PY) -m tools.protodeps $(PROTODEPS)
+
+generate: $(STAMP)
+	$(PY) -m tools.generate
+
+check-generated: $(STAMP)
+	$(PY) -m tools.generate --check
+
+buf-lint: protodeps
+	$(BIN)/buf lint
+
+# Compares the protos with main's (FILE rules); on main itself it compares with the last commit.
+buf-breaking: protodeps
+	$(PY) -m tools.breaking
+
+lint: $(STAMP) buf-lint check-generated
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy server gateway store cli tools
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+run: $(STAMP)
+	$(BIN)/meetings demo --database $(DATABASE_URL) --if-empty
+	$(BIN)/meetings serve --database $(DATABASE_URL) --banner
+
+clean:
+	rm -rf $(VENV) $(PROTODEPS) build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""The data store: Peewee models over SQLite or PostgreSQL, the fixture loader and demo data."""

@@ -1,0 +1,104 @@
+"""Peewee models of the spec's data section; times are naive UTC."""
+
+from __future__ import annotations
+
+import peewee
+
+from store.database import database_proxy
+
+MEETING_STATUSES = ("scheduled", "complete", "cancel")
+REGISTRATION_STATUSES = ("registered", "waitlisted", "cancelled")
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Organization(BaseModel):
+    id = peewee.BigAutoField()
+    name = peewee.TextField()
+    time_zone = peewee.TextField(default="UTC")
+    # sha256 hex digest of the access key; the key itself is never stored.
+    access_key_digest = peewee.CharField(max_length=64, null=True, unique=True)
+    # Incremented on every key rotation; tokens carry it, so older tokens stop working.
+    key_generation = peewee.IntegerField(default=1)
+    eap = peewee.BooleanField(default=False)
+    hpc_organization = peewee.ForeignKeyField(
+        "self", null=True, backref="eap_organizations", on_delete="SET NULL"
+    )
+
+
+class User(BaseModel):
+    id = peewee.BigAutoField()
+    first_name = peewee.TextField(null=True)
+    last_name = peewee.TextField(null=True)
+    avatar_url = peewee.TextField(null=True)
+
+
+class MeetingSeries(BaseModel):
+    id = peewee.BigAutoField()
+    organization = peewee.ForeignKeyField(Organization, backref="meeting_series")
+
+
+class Meeting(BaseModel):
+    id = peewee.BigAutoField()
+    organization = peewee.ForeignKeyField(Organization, backref="meetings")
+    name = peewee.TextField(null=True)
+    meeting_type = peewee.TextField(null=True)
+    start_time = peewee.DateTimeField()
+    # Minutes.
+    duration = peewee.IntegerField()
+    # start_time + duration, stored so "has it ended" is an indexed comparison.
+    end_time = peewee.DateTimeField()
+    status = peewee.CharField(max_length=16, default="scheduled")
+    topic = peewee.TextField(null=True)
+    special_focus = peewee.TextField(null=True)
+    host = peewee.TextField(null=True)
+    location = peewee.TextField(null=True)
+    price = peewee.DecimalField(max_digits=12, decimal_places=2, null=True)
+    max_attendees = peewee.IntegerField(null=True)
+    meeting_description = peewee.TextField(null=True)
+    group_leader = peewee.ForeignKeyField(User, null=True, backref="led_meetings")
+    privacy = peewee.BooleanField(default=False)
+    eap = peewee.BooleanField(default=False)
+    allow_meeting_donation = peewee.BooleanField(default=False)
+    invitation_only = peewee.BooleanField(default=False)
+    wait_list = peewee.BooleanField(default=False)
+    meeting_series = peewee.ForeignKeyField(
+        MeetingSeries, null=True, backref="meetings", on_delete="SET NULL"
+    )
+
+    class Meta:
+        indexes = (
+            (("organization", "start_time", "id"), False),
+            (("organization", "end_time"), False),
+            (("meeting_series", "start_time"), False),
+        )
+
+
+class Registration(BaseModel):
+    id = peewee.BigAutoField()
+    meeting = peewee.ForeignKeyField(Meeting, backref="registrations", on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, backref="registrations")
+    status = peewee.CharField(max_length=16, default="registered")
+
+    class Meta:
+        indexes = ((("meeting", "user"), True), (("meeting", "status"), False))
+
+
+class SchemaVersion(BaseModel):
+    """One row: the schema version this database was migrated to."""
+
+    version = peewee.IntegerField()
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    Organization,
+    User,
+    MeetingSeries,
+    Meeting,
+    Registration,
+    SchemaVersion,
+]
