@@ -37,15 +37,20 @@ buf-lint: protodeps
 buf-breaking: protodeps
 	$(PY) -m tools.breaking
 
-lint: $(STAMP) buf-lint check-generated
+lint: $(STAMP) buf-lint buf-breaking check-generated
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy server gateway store cli tools
 
+# The suite runs on SQLite; set MEETINGS_TEST_DATABASE_URL (or use test-postgres) for PostgreSQL.
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+test-postgres: $(STAMP)
+	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 run: $(STAMP)
 	$(BIN)/meetings demo --database $(DATABASE_URL) --if-empty

@@ -32,6 +32,6 @@ def open_database(url: str = DEFAULT_URL) -> peewee.Database:
     if url.startswith("sqlite"):
         kwargs["pragmas"] = SQLITE_PRAGMAS
         kwargs["check_same_thread"] = False
-    db = connect(url, **kwargs)
+    db: peewee.Database = connect(url, **kwargs)
     database_proxy.initialize(db)
     return db

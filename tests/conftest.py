@@ -6,15 +6,23 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import grpc
 import peewee
 import psycopg2
 import pytest
 
+from gateway.app import create_app
+from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+from server.app import RunningServer, create_server
+from server.config import Settings
 from store.database import open_database
-from store.models import ALL_MODELS
+from store.models import ALL_MODELS, Organization
+from store.organizations import create_organization
 from store.schema import migrate
 
 PG_BASE_URL = os.environ.get("MEETINGS_TEST_DATABASE_URL", "")
@@ -74,3 +82,58 @@ def db(database_url: str) -> Iterator[peewee.Database]:
     yield database
     if not database.is_closed():
         database.close()
+
+
+# --- a running service: the gRPC server on a free port, and the gateway in front of it ---
+
+TEST_SECRET = "test-secret-for-the-meetings-suite-0123456789"
+START = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str, clock: FakeClock) -> Settings:
+    return Settings(database_url=database_url, jwt_secret=TEST_SECRET, clock=clock, grpc_workers=8)
+
+
+@pytest.fixture
+def grpc_server(db: peewee.Database, settings: Settings) -> Iterator[RunningServer]:
+    running = create_server("127.0.0.1:0", settings, db)
+    yield running
+    running.stop(None)
+
+
+@pytest.fixture
+def stub(grpc_server: RunningServer) -> Iterator[pb_grpc.MeetingsServiceStub]:
+    channel = grpc.insecure_channel(f"127.0.0.1:{grpc_server.port}")
+    yield pb_grpc.MeetingsServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture
+async def gateway(aiohttp_client: Any, grpc_server: RunningServer) -> Any:
+    """An aiohttp test client for the gateway in front of the test's gRPC server."""
+    return await aiohttp_client(create_app(f"127.0.0.1:{grpc_server.port}"))
+
+
+@pytest.fixture
+def acme(db: peewee.Database) -> tuple[Organization, str]:
+    """An organization and its plaintext access key."""
+    return create_organization("Acme", time_zone="America/New_York")

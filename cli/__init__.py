@@ -1,0 +1,1 @@
+"""The `meetings` console command."""

@@ -1,0 +1,1 @@
+"""The REST/JSON gateway: legacy URLs and shapes mapped onto MeetingsService RPCs."""

@@ -1,0 +1,82 @@
+"""The aiohttp application: one handler per annotated route, a request id on every request."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from aiohttp import web
+
+from gateway.calls import REQUEST_ID
+from gateway.errors import error_response
+from gateway.handler import Handler, make_handler
+from gateway.routes import service_routes
+from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+
+log = logging.getLogger("meetings.gateway")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+CHANNEL = web.AppKey("channel", grpc.aio.Channel)
+STUB = web.AppKey("stub", pb_grpc.MeetingsServiceStub)
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.enable_retries", 1),
+]
+
+
+def _valid_request_id(value: str | None) -> bool:
+    return (
+        bool(value)
+        and len(value or "") <= 128
+        and (value or "").isascii()
+        and all(c.isalnum() or c in "-_.:" for c in value or "")
+    )
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Takes the caller's X-Request-Id (or makes one) and echoes it on the response."""
+    incoming = request.headers.get(REQUEST_ID_HEADER)
+    request_id = incoming if incoming and _valid_request_id(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        # aiohttp's own 404/405 answers, in the legacy error shape.
+        response = error_response(exc.status, exc.reason)
+    except Exception:
+        log.exception("unexpected gateway error request_id=%s", request_id)
+        response = error_response(500, f"Unexpected error (request id {request_id})")
+    return response
+
+
+async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response, streamed ones included, carries the request's id."""
+    request_id = request.get(REQUEST_ID)
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+
+
+def create_app(upstream: str, *, timeout: float | None = 30.0) -> web.Application:
+    """The gateway for the gRPC service at `upstream` (host:port)."""
+    app = web.Application(middlewares=[request_id_middleware])
+    app.on_response_prepare.append(echo_request_id)
+
+    async def channel_ctx(app: web.Application) -> AsyncIterator[None]:
+        channel = grpc.aio.insecure_channel(upstream, options=CHANNEL_OPTIONS)
+        app[CHANNEL] = channel
+        app[STUB] = pb_grpc.MeetingsServiceStub(channel)
+        yield
+        await channel.close(grace=None)
+
+    app.cleanup_ctx.append(channel_ctx)
+
+    def stub() -> Any:
+        return app[STUB]
+
+    for route in service_routes():
+        app.router.add_route(route.http_method, route.template, make_handler(route, stub, timeout))
+    return app

@@ -1,0 +1,71 @@
+"""The walk of one request: route -> path, then query, then body -> RPC -> response or error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from aiohttp import web
+from google.protobuf import descriptor, message_factory
+
+from gateway.calls import REQUEST_ID, Call
+from gateway.errors import BindError, rpc_error_response
+from gateway.legacy import ENDPOINTS
+from gateway.params import read_params
+from gateway.routes import Route
+from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+
+log = logging.getLogger("meetings.gateway")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_INT_TYPES = (
+    descriptor.FieldDescriptor.TYPE_INT64,
+    descriptor.FieldDescriptor.TYPE_INT32,
+    descriptor.FieldDescriptor.TYPE_UINT64,
+    descriptor.FieldDescriptor.TYPE_UINT32,
+)
+# Forwarded to the service as gRPC metadata.
+FORWARDED_HEADERS = ("authorization",)
+
+
+def bind_path(route: Route, request_message: Any, match_info: dict[str, str]) -> None:
+    """Path variables into their fields; a non-numeric id is a bad request, not a 404."""
+    for name in route.path_fields:
+        field = request_message.DESCRIPTOR.fields_by_name[name]
+        raw = match_info[name]
+        if field.type in _INT_TYPES:
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+                raise BindError(name, f"Path parameter {name} must be a positive integer")
+            setattr(request_message, name, int(raw))
+        else:
+            setattr(request_message, name, raw)
+
+
+def make_handler(
+    route: Route,
+    stub: Callable[[], pb_grpc.MeetingsServiceStub],
+    timeout: float | None,
+) -> Handler:
+    endpoint = ENDPOINTS[route.rpc_name]
+    request_class = message_factory.GetMessageClass(route.rpc.input_type)
+
+    async def handle(http: web.Request) -> web.StreamResponse:
+        request_id = http[REQUEST_ID]
+        metadata = [("x-request-id", request_id)]
+        metadata += [(h, http.headers[h]) for h in FORWARDED_HEADERS if h in http.headers]
+        call = Call(http, stub(), tuple(metadata), request_id, timeout)
+        try:
+            message = request_class()
+            bind_path(route, message, dict(http.match_info))
+            endpoint.bind(message, await read_params(http))
+            return await endpoint.respond(call, message)
+        except BindError as exc:
+            return rpc_error_response(
+                route.rpc_name, grpc.StatusCode.INVALID_ARGUMENT, exc.description, request_id
+            )
+        except grpc.aio.AioRpcError as exc:
+            return rpc_error_response(route.rpc_name, exc.code(), exc.details(), request_id)
+
+    return handle

@@ -1,0 +1,175 @@
+"""GET/POST /api/v2/organizations/{id}/export_meetings: legacy strings to typed requests,
+and the legacy {"success": true, ...} document, streamed when unpaginated."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import grpc
+import orjson
+from aiohttp import web
+from google.type import datetime_pb2
+
+from gateway.calls import Call
+from gateway.errors import BindError
+from gateway.params import INT32_MAX, Params, blank, parse_int
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
+
+log = logging.getLogger("meetings.gateway")
+
+LEGACY_DATETIME_FORMAT = "%m/%d/%Y %I:%M %p"
+LEGACY_DATETIME_HINT = "MM/DD/YYYY HH:MM AM/PM (e.g. 11/01/2025 08:00 AM)"
+
+
+def _legacy_names(enum: Any, prefix: str) -> dict[str, int]:
+    """Legacy strings of an enum: the lower-case suffix of each value but UNSPECIFIED."""
+    return {
+        value.name.removeprefix(prefix).lower(): value.number
+        for value in enum.DESCRIPTOR.values
+        if value.number != 0
+    }
+
+
+COLUMNS = _legacy_names(pb.ExportColumn, "EXPORT_COLUMN_")
+REPORTING_DAYS = _legacy_names(pb.ReportingDays, "REPORTING_DAYS_")
+REPORT_TYPES = _legacy_names(pb.ReportType, "REPORT_TYPE_")
+
+
+def parse_legacy_datetime(value: Any, field: str) -> datetime_pb2.DateTime:
+    """`MM/DD/YYYY HH:MM AM/PM` as a civil date-time (the server applies the zone)."""
+    message = f"Invalid {field}: expected the format {LEGACY_DATETIME_HINT}"
+    if not isinstance(value, str):
+        raise BindError(field, message)
+    try:
+        parsed = datetime.strptime(" ".join(value.split()).upper(), LEGACY_DATETIME_FORMAT)
+    except ValueError as exc:
+        raise BindError(field, message) from exc
+    return datetime_pb2.DateTime(
+        year=parsed.year,
+        month=parsed.month,
+        day=parsed.day,
+        hours=parsed.hour,
+        minutes=parsed.minute,
+    )
+
+
+def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
+    if blank(value):
+        return 0
+    if isinstance(value, str) and value.strip() in accepted:
+        return accepted[value.strip()]
+    names = ", ".join(accepted)
+    raise BindError(field, f"Invalid {field}: accepted values are {names}")
+
+
+def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
+    seen: set[int] = set()
+    for key in params.all("column"):
+        column = COLUMNS.get(key) if isinstance(key, str) else None
+        if column is not None and column not in seen:  # unknown keys are ignored, as legacy
+            seen.add(column)
+            request.columns.append(column)
+    request.reporting_days = _choice(
+        params.last("reporting_days"), "reporting_days", REPORTING_DAYS
+    )
+    request.report_type = _choice(params.last("report_type"), "report_type", REPORT_TYPES)
+    for field in ("start_time", "end_time"):
+        value = params.last(field)
+        if not blank(value):
+            getattr(request, field).CopyFrom(parse_legacy_datetime(value, field))
+    for field, name in (("page", "page"), ("page_size", "per_page")):
+        value = params.last(name)
+        if not blank(value):
+            message = f"Parameter {name} must be an integer"
+            setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
+    request.row_encoding = pb.ROW_ENCODING_JSON
+
+
+def is_paginated(request: pb.ExportMeetingsRequest) -> bool:
+    return bool(request.HasField("page") or request.HasField("page_size"))
+
+
+def stream_request(request: pb.ExportMeetingsRequest) -> pb.StreamExportMeetingsRequest:
+    return pb.StreamExportMeetingsRequest(
+        organization_id=request.organization_id,
+        columns=request.columns,
+        reporting_days=request.reporting_days,
+        start_time=request.start_time if request.HasField("start_time") else None,
+        end_time=request.end_time if request.HasField("end_time") else None,
+        report_type=request.report_type,
+        row_encoding=pb.ROW_ENCODING_JSON,
+    )
+
+
+def paginated_document(response: pb.ExportMeetingsResponse) -> bytes:
+    meta = response.metadata
+    metadata = orjson.dumps(
+        {
+            "page": meta.page,
+            "per_page": meta.per_page,
+            "total_pages": meta.total_pages,
+            "total_count": meta.total_count,
+        }
+    )
+    document: bytes = (
+        b'{"success":true,"metadata":'
+        + metadata
+        + b',"meetings":['
+        + response.json_meetings
+        + b"]}"
+    )
+    return document
+
+
+STREAM_HEAD = b'{"success":true,"meetings":['
+STREAM_TAIL = b"]}"
+
+
+async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
+    # With no known column the legacy answer is {"success":true,"meetings":[]}, paginated or
+    # not; the stream (which still authorizes and validates) yields no rows for it.
+    if request.columns and is_paginated(request):
+        response: pb.ExportMeetingsResponse = await call.unary("ExportMeetings", request)
+        return web.Response(body=paginated_document(response), content_type="application/json")
+    return await stream_export(call, stream_request(request))
+
+
+async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> web.StreamResponse:
+    """The unpaginated export, written batch by batch as the server reads it.
+
+    Errors before the first batch become the usual error response. After the 200 has been
+    sent, a failure ends the body without its closing bracket, so it cannot parse as JSON.
+    """
+    rpc = call.stream("StreamExportMeetings", request)
+    try:
+        first = await rpc.read()
+    except grpc.aio.AioRpcError:
+        rpc.cancel()
+        raise
+    http = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8"})
+    http.enable_chunked_encoding()
+    await http.prepare(call.http)
+    try:
+        await http.write(STREAM_HEAD)
+        separator = b""
+        batch = first
+        while batch is not grpc.aio.EOF:  # type: ignore[attr-defined]
+            if batch.json_meetings:
+                await http.write(separator + batch.json_meetings)
+                separator = b","
+            batch = await rpc.read()
+    except grpc.aio.AioRpcError as exc:
+        log.error(
+            "export stream failed after the response started request_id=%s code=%s",
+            call.request_id,
+            exc.code().name,
+        )
+        return http  # no closing bracket: the client sees a truncated document
+    finally:
+        # Stops the server's read when the client went away (a no-op once the stream ended).
+        rpc.cancel()
+    await http.write(STREAM_TAIL)
+    await http.write_eof()
+    return http

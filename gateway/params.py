@@ -1,0 +1,95 @@
+"""Legacy request parameters: query string, JSON body or form body, as one multi-map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from gateway.errors import BindError
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+class Params:
+    """Parameter values by name; `name[]` and `name` are the same parameter."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, list[Any]] = {}
+
+    def add(self, name: str, value: Any) -> None:
+        key = name.removesuffix("[]")
+        if isinstance(value, list):
+            self._values.setdefault(key, []).extend(value)
+        else:
+            self._values.setdefault(key, []).append(value)
+
+    def replace(self, name: str, value: Any) -> None:
+        self._values.pop(name.removesuffix("[]"), None)
+        self.add(name, value)
+
+    def has(self, name: str) -> bool:
+        return name in self._values
+
+    def all(self, name: str) -> list[Any]:
+        return list(self._values.get(name, ()))
+
+    def last(self, name: str) -> Any:
+        """The last value given for a name (as Rails keeps), or None."""
+        values = self._values.get(name)
+        return values[-1] if values else None
+
+    def extend(self, pairs: Iterable[tuple[str, Any]]) -> None:
+        for name, value in pairs:
+            self.add(name, value)
+
+
+async def read_params(request: web.Request) -> Params:
+    """Query parameters, then body parameters (which replace query values of the same name)."""
+    params = Params()
+    params.extend(request.query.items())
+    if request.method in ("GET", "HEAD") or not request.can_read_body:
+        return params
+    content_type = request.content_type
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        body = Params()
+        body.extend((k, v) for k, v in form.items() if isinstance(v, str))
+        for name in {k.removesuffix("[]") for k in form}:
+            params.replace(name, body.all(name))
+        return params
+    raw = await request.read()
+    if not raw.strip():
+        return params
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BindError("body", "Request body must be a JSON object or a form") from exc
+    if not isinstance(document, dict):
+        raise BindError("body", "Request body must be a JSON object")
+    for name, value in document.items():
+        params.replace(name, value)
+    return params
+
+
+def blank(value: Any) -> bool:
+    """Absent, null or an empty string: all count as not given."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_int(value: Any, *, field: str, message: str, limit: int = INT64_MAX) -> int:
+    """An integer from a JSON number or a string of digits; clamped to +-limit."""
+    if isinstance(value, bool):
+        raise BindError(field, message)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and value.isascii():
+        number = int(value.strip())
+    else:
+        raise BindError(field, message)
+    return max(-limit, min(limit, number))

@@ -1,0 +1,49 @@
+"""MeetingsService: one method per RPC, each handing over to the module of its endpoint.
+
+Authentication, the database connection and error mapping happen once, in the interceptor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
+from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+from server.auth import Authenticator
+from server.config import Clock
+from server.export import export_meetings, stream_export_meetings
+from server.upcoming import list_upcoming_meetings
+
+
+class MeetingsServicer(pb_grpc.MeetingsServiceServicer):  # type: ignore[misc]
+    def __init__(self, authenticator: Authenticator, clock: Clock) -> None:
+        self._auth = authenticator
+        self._clock = clock
+
+    def Authenticate(
+        self, request: pb.AuthenticateRequest, context: grpc.ServicerContext
+    ) -> pb.AuthenticateResponse:
+        issued = self._auth.authenticate(request.access_key)
+        expire_time = timestamp_pb2.Timestamp()
+        expire_time.FromDatetime(issued.expires_at)
+        return pb.AuthenticateResponse(
+            token=issued.token, organization_id=issued.organization_id, expire_time=expire_time
+        )
+
+    def ExportMeetings(
+        self, request: pb.ExportMeetingsRequest, context: grpc.ServicerContext
+    ) -> pb.ExportMeetingsResponse:
+        return export_meetings(request, context, self._clock)
+
+    def StreamExportMeetings(
+        self, request: pb.StreamExportMeetingsRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.StreamExportMeetingsResponse]:
+        return stream_export_meetings(request, context, self._clock)
+
+    def ListUpcomingMeetings(
+        self, request: pb.ListUpcomingMeetingsRequest, context: grpc.ServicerContext
+    ) -> pb.ListUpcomingMeetingsResponse:
+        return list_upcoming_meetings(request, context, self._clock)

@@ -1,0 +1,77 @@
+"""Organizations and their access keys: create, rotate, look up, and the meeting scope."""
+
+from __future__ import annotations
+
+from store.errors import NotFound
+from store.keys import digest_access_key, generate_access_key
+from store.models import Organization
+from store.session import transaction
+from store.timezones import is_time_zone
+
+
+def create_organization(
+    name: str,
+    *,
+    time_zone: str = "UTC",
+    eap: bool = False,
+    hpc_organization_id: int | None = None,
+) -> tuple[Organization, str]:
+    """Create an organization; returns it with its access key, which is never shown again.
+
+    Raises ValueError for a blank name, an unknown time zone or a missing HPC organization.
+    """
+    if not name.strip():
+        raise ValueError("the organization name must not be blank")
+    if not is_time_zone(time_zone):
+        raise ValueError(f"{time_zone!r} is not an IANA time zone name (e.g. America/New_York)")
+    key = generate_access_key()
+    with transaction():
+        if hpc_organization_id is not None and get_organization(hpc_organization_id) is None:
+            raise ValueError(f"HPC organization {hpc_organization_id} does not exist")
+        organization = Organization.create(
+            name=name,
+            time_zone=time_zone,
+            access_key_digest=digest_access_key(key),
+            eap=eap,
+            hpc_organization=hpc_organization_id,
+        )
+    return organization, key
+
+
+def rotate_access_key(org_id: int) -> str:
+    """Give an organization a new access key and invalidate tokens minted from the old one."""
+    key = generate_access_key()
+    with transaction():
+        updated = (
+            Organization.update(
+                access_key_digest=digest_access_key(key),
+                key_generation=Organization.key_generation + 1,
+            )
+            .where(Organization.id == org_id)
+            .execute()
+        )
+    if not updated:
+        raise NotFound(f"organization {org_id} does not exist")
+    return key
+
+
+def find_by_access_key(key: str) -> Organization | None:
+    """The organization holding this access key, if any."""
+    with transaction():
+        return Organization.get_or_none(Organization.access_key_digest == digest_access_key(key))
+
+
+def get_organization(org_id: int) -> Organization | None:
+    with transaction():
+        return Organization.get_or_none(Organization.id == org_id)
+
+
+def organization_scope(org: Organization) -> list[int]:
+    """Ids of the organizations whose meetings this one sees: itself, plus its HPC if it runs
+    an EAP."""
+    scope = [org.id]
+    # peewee adds the `_id` accessor at runtime; the model declares no annotation for it.
+    hpc_id: int | None = org.hpc_organization_id  # type: ignore[attr-defined]
+    if org.eap and hpc_id is not None and hpc_id != org.id:
+        scope.append(hpc_id)
+    return scope
