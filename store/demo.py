@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -224,7 +224,7 @@ class _DemoBuilder:
             for index in range(count)
         ]
         # Ids grow with start time, as they would have on the platform.
-        meetings.sort(key=lambda meeting: meeting["start_time"])
+        meetings.sort(key=lambda meeting: datetime.fromisoformat(meeting["start_time"]))
         for offset, meeting in enumerate(meetings):
             meeting["id"] = self.first_ids["meetings"] + offset
         return meetings
@@ -236,6 +236,7 @@ class _DemoBuilder:
         day = self.today + timedelta(days=rng.randrange(-PAST_DAYS, FUTURE_DAYS))
         one_to_one = rng.random() < 0.12
         series = None
+        leader_id: int | None
         if not one_to_one and rng.random() < 0.4:
             series = rng.choice([s for s in all_series if s.organization_id == organization_id])
         if series is not None:
@@ -247,6 +248,7 @@ class _DemoBuilder:
             leader_id = rng.choice(leader_ids) if rng.random() < 0.9 else None
             start, duration = self._time_of_day(), self._duration()
         starts_at = datetime.combine(day, start, self.zone)
+        max_attendees: int | None
         if one_to_one:
             name, max_attendees, duration = f"One-on-One {topic[1]} Session", 1, 45
         else:

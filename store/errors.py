@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import peewee
 import psycopg2
+from playhouse.pool import MaxConnectionsExceeded
 
 # Primary SQLite result codes that mean "the database cannot be used right now", not "this
 # query is wrong": busy or locked past the busy timeout, an I/O error, a file that won't open.
@@ -45,17 +46,23 @@ class FixtureError(StoreError):
 
 
 def _driver_error(exc: BaseException) -> BaseException | None:
-    # peewee re-raises a driver error as its own class with the original as the first argument.
+    # peewee re-raises a driver error as its own class with the original as the first argument;
+    # other wrappers chain it.
     if exc.args and isinstance(exc.args[0], BaseException):
         return exc.args[0]
-    return exc.__context__
+    return exc.__cause__ or exc.__context__
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """Whether a peewee error means the database is unreachable rather than the query wrong."""
+    """Whether a database error means the database is unreachable rather than the query wrong."""
+    if isinstance(exc, MaxConnectionsExceeded):
+        # Every pooled connection stayed busy for the whole wait.
+        return True
     if not isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
         return False
     original = _driver_error(exc)
+    if isinstance(original, MaxConnectionsExceeded):
+        return True
     if isinstance(original, sqlite3.Error):
         code = getattr(original, "sqlite_errorcode", None)
         # Extended result codes carry the primary code in their low byte.
@@ -78,7 +85,7 @@ def translate_database_errors() -> Iterator[None]:
     """
     try:
         yield
-    except (peewee.OperationalError, peewee.InterfaceError) as exc:
+    except (peewee.OperationalError, peewee.InterfaceError, MaxConnectionsExceeded) as exc:
         if is_unavailable(exc):
             raise DatabaseUnavailable("the database is unavailable") from exc
         raise

@@ -207,7 +207,11 @@ class _Validator:
         if name in self._in_file:
             # Every id the list declares, so an organization may name an HPC listed after it.
             self._in_file[name] = {
-                record["id"] for record in records if isinstance(record, dict) and "id" in record
+                record["id"]
+                for record in records
+                if isinstance(record, dict)
+                and isinstance(record.get("id"), int)
+                and not isinstance(record["id"], bool)
             }
         rows, failure = self._parse_until_failure(name, records)
         # A bad reference before the first malformed record is the first bad record.
@@ -328,12 +332,30 @@ def _upsert(
     """Insert the rows of a list in batches, updating the records that already exist."""
     columns = _COLUMNS[name]
     fields = [field for field, _ in columns]
-    keys = [key for _, key in columns]
+    converters: list[tuple[Callable[[Any], Any], str]] = [
+        (field.db_value, key) for field, key in columns
+    ]
     model = fields[0].model
+    # Building the SQL of a large multi-row insert costs peewee far more than running it, so
+    # the text is built once per batch size and reused with the next batches' parameters.
+    statements: dict[int, tuple[str, list[Any]]] = {}
     for batch in peewee.chunked(rows, _rows_per_statement(len(fields))):
-        values = [tuple(row[key] for key in keys) for row in batch]
-        query = model.insert_many(values, fields=fields)
-        query.on_conflict(conflict_target=conflict_target, update=update).execute()
+        params = [convert(row[key]) for row in batch for convert, key in converters]
+        statement = statements.get(len(batch))
+        if statement is None:
+            values = [tuple(row[key] for _, key in columns) for row in batch]
+            query = model.insert_many(values, fields=fields)
+            sql, query_params = query.on_conflict(
+                conflict_target=conflict_target, update=update
+            ).sql()
+            # Reusable only if the rows' values lead the parameters, in order; any others
+            # (from the conflict clause) follow them.
+            if query_params[: len(params)] == params:
+                statements[len(batch)] = (sql, query_params[len(params) :])
+            database_proxy.execute_sql(sql, query_params)
+        else:
+            sql, trailing = statement
+            database_proxy.execute_sql(sql, params + trailing)
         if progress is not None:
             progress(len(batch))
 
