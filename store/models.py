@@ -17,6 +17,9 @@ class BaseModel(peewee.Model):
 
 
 class Organization(BaseModel):
+    # Foreign-key id attributes peewee adds at run time, declared for type checkers.
+    hpc_organization_id: int | None
+
     id = peewee.BigAutoField()
     name = peewee.TextField()
     time_zone = peewee.TextField(default="UTC")
@@ -38,11 +41,17 @@ class User(BaseModel):
 
 
 class MeetingSeries(BaseModel):
+    organization_id: int
+
     id = peewee.BigAutoField()
     organization = peewee.ForeignKeyField(Organization, backref="meeting_series")
 
 
 class Meeting(BaseModel):
+    organization_id: int
+    group_leader_id: int | None
+    meeting_series_id: int | None
+
     id = peewee.BigAutoField()
     organization = peewee.ForeignKeyField(Organization, backref="meetings")
     name = peewee.TextField(null=True)
@@ -52,7 +61,11 @@ class Meeting(BaseModel):
     duration = peewee.IntegerField()
     # start_time + duration, stored so "has it ended" is an indexed comparison.
     end_time = peewee.DateTimeField()
-    status = peewee.CharField(max_length=16, default="scheduled")
+    status = peewee.CharField(
+        max_length=16,
+        default="scheduled",
+        constraints=[peewee.Check("status IN ('scheduled', 'complete', 'cancel')")],
+    )
     topic = peewee.TextField(null=True)
     special_focus = peewee.TextField(null=True)
     host = peewee.TextField(null=True)
@@ -79,10 +92,17 @@ class Meeting(BaseModel):
 
 
 class Registration(BaseModel):
+    meeting_id: int
+    user_id: int
+
     id = peewee.BigAutoField()
     meeting = peewee.ForeignKeyField(Meeting, backref="registrations", on_delete="CASCADE")
     user = peewee.ForeignKeyField(User, backref="registrations")
-    status = peewee.CharField(max_length=16, default="registered")
+    status = peewee.CharField(
+        max_length=16,
+        default="registered",
+        constraints=[peewee.Check("status IN ('registered', 'waitlisted', 'cancelled')")],
+    )
 
     class Meta:
         indexes = ((("meeting", "user"), True), (("meeting", "status"), False))
