@@ -86,7 +86,8 @@ class Meeting(BaseModel):
     class Meta:
         indexes = (
             (("organization", "start_time", "id"), False),
-            (("organization", "end_time"), False),
+            # Serves the upcoming feed's filter, count and order without touching the table.
+            (("organization", "end_time", "status", "start_time"), False),
             (("meeting_series", "start_time"), False),
         )
 

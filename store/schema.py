@@ -16,7 +16,16 @@ def _initial(db: peewee.Database) -> None:
     db.create_tables(ALL_MODELS, safe=True)
 
 
-MIGRATIONS: list[Migration] = [_initial]
+def _create_missing_indexes(db: peewee.Database) -> None:
+    # create_tables(safe=True) adds only the tables and indexes that do not exist yet.
+    db.create_tables(ALL_MODELS, safe=True)
+
+
+MIGRATIONS: list[Migration] = [
+    _initial,
+    # 2: the covering (organization, end_time, status, start_time) index of the upcoming feed.
+    _create_missing_indexes,
+]
 CURRENT_VERSION = len(MIGRATIONS)
 
 

@@ -79,7 +79,7 @@ def upcoming_meetings_page(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     conditions = _upcoming_conditions(scope, now, meeting_series_id)
-    with transaction():
+    with transaction(snapshot=True):
         # Run together, so on SQLite the total and the page read one snapshot.
         total = _total(conditions)
         if offset >= total:
