@@ -125,6 +125,7 @@ def paginated_document(response: pb.ExportMeetingsResponse) -> bytes:
 
 STREAM_HEAD = b'{"success":true,"meetings":['
 STREAM_TAIL = b"]}"
+CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
@@ -132,15 +133,20 @@ async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamRe
     # not; the stream (which still authorizes and validates) yields no rows for it.
     if request.columns and is_paginated(request):
         response: pb.ExportMeetingsResponse = await call.unary("ExportMeetings", request)
-        return web.Response(body=paginated_document(response), content_type="application/json")
+        return web.Response(
+            body=paginated_document(response), headers={"Content-Type": CONTENT_TYPE}
+        )
     return await stream_export(call, stream_request(request))
 
 
 async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> web.StreamResponse:
     """The unpaginated export, written batch by batch as the server reads it.
 
-    Errors before the first batch become the usual error response. After the 200 has been
-    sent, a failure ends the body without its closing bracket, so it cannot parse as JSON.
+    The server's first message (empty) says the request was valid: errors before it become
+    the usual error response, and the 200 goes out with it, before any row is read. After
+    that, a failure ends the body without its closing bracket and closes the connection
+    without the final chunk, so neither a JSON parser nor an HTTP client takes the truncated
+    document for a complete one.
     """
     rpc = call.stream("StreamExportMeetings", request)
     try:
@@ -148,10 +154,10 @@ async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> 
     except grpc.aio.AioRpcError:
         rpc.cancel()
         raise
-    http = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8"})
+    http = web.StreamResponse(headers={"Content-Type": CONTENT_TYPE})
     http.enable_chunked_encoding()
-    await http.prepare(call.http)
     try:
+        await http.prepare(call.http)
         await http.write(STREAM_HEAD)
         separator = b""
         batch = first
@@ -160,16 +166,26 @@ async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> 
                 await http.write(separator + batch.json_meetings)
                 separator = b","
             batch = await rpc.read()
+        await http.write(STREAM_TAIL)
+        await http.write_eof()
     except grpc.aio.AioRpcError as exc:
         log.error(
             "export stream failed after the response started request_id=%s code=%s",
             call.request_id,
             exc.code().name,
         )
-        return http  # no closing bracket: the client sees a truncated document
+        _end_without_final_chunk(call.http)
+    except ConnectionError:
+        log.info("client went away during an export request_id=%s", call.request_id)
     finally:
         # Stops the server's read when the client went away (a no-op once the stream ended).
         rpc.cancel()
-    await http.write(STREAM_TAIL)
-    await http.write_eof()
     return http
+
+
+def _end_without_final_chunk(http: web.Request) -> None:
+    # close() sends what is buffered, then closes: the client gets every row written so far
+    # and then a connection that ends inside the chunked body.
+    transport = http.transport
+    if transport is not None:
+        transport.close()

@@ -1,0 +1,169 @@
+"""The typed export request checked and turned into what the store selects: the columns, the
+filter (presets and ranges evaluated at one `now` in the organization's time zone), the row
+encoding and the page. Every problem is reported at once, as BadRequest field violations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+from typing import TypeAlias
+from zoneinfo import ZoneInfo
+
+from google.protobuf.descriptor import EnumDescriptor
+
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
+from server.civil_time import CivilTime, read_civil_time
+from server.errors import FieldViolation, InvalidArgument
+from server.local_time import first_instant_at, last_instant_at
+from server.presets import CALENDAR_PRESETS
+from store.export import ExportFilter
+from store.models import Organization
+from store.organizations import organization_scope
+
+ExportRequest: TypeAlias = pb.ExportMeetingsRequest | pb.StreamExportMeetingsRequest
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 100
+
+
+def _legacy_name(enum: EnumDescriptor, prefix: str, number: int) -> str | None:
+    """The legacy string of an enum value ("group_leader_id"), None for an unknown number."""
+    value = enum.values_by_number.get(number)
+    return None if value is None else value.name.removeprefix(prefix).lower()
+
+
+def _accepted(enum: EnumDescriptor) -> str:
+    return ", ".join(value.name for value in enum.values)
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What one export reads and how it encodes its rows."""
+
+    # Legacy column keys, in the requested order, each once; empty means no rows at all.
+    columns: tuple[str, ...]
+    filter: ExportFilter
+    json_rows: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def requested_columns(request: ExportRequest) -> tuple[str, ...]:
+    """Known columns in the requested order, each once; unspecified and unknown values are
+    ignored, as the legacy export ignores unknown keys."""
+    names: dict[str, None] = {}
+    for value in request.columns:
+        if value == pb.EXPORT_COLUMN_UNSPECIFIED:
+            continue
+        name = _legacy_name(pb.ExportColumn.DESCRIPTOR, "EXPORT_COLUMN_", value)
+        if name is not None:
+            names.setdefault(name, None)
+    return tuple(names)
+
+
+def page_of(request: pb.ExportMeetingsRequest) -> Page | None:
+    """The page asked for, clamped; None when the request is not paginated."""
+    if not (request.HasField("page") or request.HasField("page_size")):
+        return None
+    number = max(1, request.page) if request.HasField("page") else 1
+    size = request.page_size if request.HasField("page_size") else DEFAULT_PER_PAGE
+    return Page(number, min(MAX_PER_PAGE, max(1, size)))
+
+
+def organization_zone(organization: Organization) -> tzinfo:
+    """The organization's IANA zone (validated when it was stored); UTC when none is set."""
+    return ZoneInfo(organization.time_zone or "UTC")
+
+
+def _explicit_range(
+    request: ExportRequest, zone: tzinfo, violations: list[FieldViolation]
+) -> tuple[CivilTime | None, CivilTime | None]:
+    ends: list[CivilTime | None] = []
+    for field in ("start_time", "end_time"):
+        civil = None
+        if request.HasField(field):
+            try:
+                civil = read_civil_time(getattr(request, field), field, zone)
+            except InvalidArgument as exc:
+                violations.extend(exc.violations)
+        ends.append(civil)
+    return ends[0], ends[1]
+
+
+def plan_export(request: ExportRequest, organization: Organization, now: datetime) -> ExportPlan:
+    """Check the request and fix its filter at `now`; InvalidArgument lists every problem."""
+    violations: list[FieldViolation] = []
+    zone = organization_zone(organization)
+
+    preset = (
+        "all"
+        if request.reporting_days == pb.REPORTING_DAYS_UNSPECIFIED
+        else _legacy_name(pb.ReportingDays.DESCRIPTOR, "REPORTING_DAYS_", request.reporting_days)
+    )
+    if preset is None:
+        violations.append(
+            FieldViolation(
+                "reporting_days",
+                f"reporting_days {request.reporting_days} is unknown; accepted values are "
+                f"{_accepted(pb.ReportingDays.DESCRIPTOR)}",
+            )
+        )
+    if request.report_type not in pb.ReportType.DESCRIPTOR.values_by_number:
+        violations.append(
+            FieldViolation(
+                "report_type",
+                f"report_type {request.report_type} is unknown; accepted values are "
+                f"{_accepted(pb.ReportType.DESCRIPTOR)}",
+            )
+        )
+    if request.row_encoding not in pb.RowEncoding.DESCRIPTOR.values_by_number:
+        violations.append(
+            FieldViolation(
+                "row_encoding",
+                f"row_encoding {request.row_encoding} is unknown; accepted values are "
+                f"{_accepted(pb.RowEncoding.DESCRIPTOR)}",
+            )
+        )
+    start, end = _explicit_range(request, zone, violations)
+    if preset == "custom":
+        for field in ("start_time", "end_time"):
+            if not request.HasField(field):
+                violations.append(
+                    FieldViolation(field, f"{field} is required when reporting_days is custom")
+                )
+    if violations:
+        raise InvalidArgument(violations)
+
+    selected = ExportFilter(
+        organization_ids=tuple(organization_scope(organization)),
+        eap_only=request.report_type == pb.REPORT_TYPE_EAP_MEETINGS,
+    )
+    if preset in ("all", "all_past"):
+        selected = replace(selected, ended_or_complete_at=now)
+    elif preset == "all_upcoming":
+        selected = replace(selected, upcoming_at=now)
+    elif preset is not None and preset in CALENDAR_PRESETS:
+        starts_from, starts_before = CALENDAR_PRESETS[preset](now, zone)
+        selected = replace(selected, starts_from=starts_from, starts_before=starts_before)
+    # The explicit range (custom's own, or on top of any other preset) needs both ends;
+    # one alone is ignored. Both ends are inclusive.
+    if start is not None and end is not None:
+        lower = first_instant_at(start.wall, start.zone)
+        if selected.starts_from is not None:
+            lower = max(lower, selected.starts_from)
+        selected = replace(
+            selected, starts_from=lower, starts_until=last_instant_at(end.wall, end.zone)
+        )
+    return ExportPlan(
+        columns=requested_columns(request),
+        filter=selected,
+        json_rows=request.row_encoding == pb.ROW_ENCODING_JSON,
+    )

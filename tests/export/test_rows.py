@@ -1,0 +1,69 @@
+"""The row encoders on their own: legacy JSON numbers, keys and batches; typed messages that
+set only the requested fields."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+
+from server.export_rows import JsonRows, TypedRows, decimal_text, json_number
+
+
+@pytest.mark.parametrize(
+    ("stored", "number", "text"),
+    [
+        (0, 0, "0"),
+        (10, 10, "10"),
+        (Decimal("10.00"), 10, "10"),
+        (Decimal("12.50"), 12.5, "12.5"),
+        (12.5, 12.5, "12.5"),
+        (Decimal("0.10"), 0.1, "0.1"),
+        (Decimal("9999999999.99"), 9999999999.99, "9999999999.99"),
+        (10.0, 10, "10"),
+    ],
+)
+def test_prices(stored: Any, number: float, text: str) -> None:
+    assert json_number(stored) == number
+    assert type(json_number(stored)) is type(number)
+    assert decimal_text(stored) == text
+
+
+def test_json_number_refuses_what_is_not_a_price() -> None:
+    with pytest.raises(TypeError):
+        json_number("10")
+
+
+def test_json_rows_are_comma_separated_objects_without_trailing_sort_columns() -> None:
+    rows = [
+        ("A", Decimal("10.00"), 4501, True, "2026-01-01 00:00:00", 1),
+        (None, 0, None, False, "2026-01-02 00:00:00", 2),
+    ]
+    encoded = JsonRows(["name", "price", "group_leader_id", "eap"]).encode(rows)
+    assert encoded == (
+        b'{"name":"A","price":10,"group_leader":4501,"eap":true},'
+        b'{"name":null,"price":0,"group_leader":null,"eap":false}'
+    )
+    assert orjson.loads(b"[" + encoded + b"]")[0]["group_leader"] == 4501
+
+
+def test_json_rows_of_an_empty_batch_are_empty() -> None:
+    assert JsonRows(["name"]).encode([]) == b""
+
+
+def test_typed_rows_set_only_requested_non_null_fields() -> None:
+    rows = [("2026-05-23T15:00:00.250Z", None, Decimal("12.50"), 0, None)]
+    (message,) = TypedRows(["start_time", "name", "price", "privacy", "group_leader_id"]).build(
+        rows
+    )
+    assert sorted(f.name for f, _ in message.ListFields()) == ["price", "privacy", "start_time"]
+    assert message.start_time.ToJsonString() == "2026-05-23T15:00:00.250Z"
+    assert message.price.value == "12.5"
+    assert message.HasField("privacy") and message.privacy is False
+
+
+def test_typed_rows_refuse_an_unknown_column() -> None:
+    with pytest.raises(ValueError, match="unknown export column"):
+        TypedRows(["attendees"])
