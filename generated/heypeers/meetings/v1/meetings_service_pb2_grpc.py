@@ -82,6 +82,7 @@ class MeetingsServiceServicer:
 
     def StreamExportMeetings(self, request, context):
         """StreamExportMeetings returns every matching meeting, in batches of rows, as they are read.
+        The first message of a stream is empty: it confirms the export is valid and started.
         The gateway serves unpaginated export requests from this RPC.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
