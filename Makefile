@@ -58,3 +58,22 @@ run: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(PROTODEPS) build .mypy_cache .ruff_cache .pytest_cache
+
+# --- Production topology (deploy/) ---
+.PHONY: run-workers test-topology image
+WORKERS ?= 2
+IMAGE   ?= meetings-api
+
+# Like `make run`, with WORKERS gRPC server processes and WORKERS gateway processes.
+run-workers: $(STAMP)
+	$(BIN)/meetings demo --database $(DATABASE_URL) --if-empty
+	$(BIN)/meetings serve --database $(DATABASE_URL) --workers $(WORKERS) --banner
+
+# Several processes per tier, pooling, failover, deploy/ consistency (SQLite; set
+# MEETINGS_TEST_DATABASE_URL for PostgreSQL).
+test-topology: $(STAMP)
+	$(BIN)/pytest -q tests/topology
+
+# The container image of deploy/Dockerfile (needs Docker with BuildKit).
+image:
+	docker build -f deploy/Dockerfile -t $(IMAGE) .

@@ -1,15 +1,22 @@
-"""The `meetings` command: serve, load, demo, org."""
+"""The `meetings` command: serve, grpc-server, gateway, health, load, demo, org."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from server.config import Settings
+from server.config import (
+    DEFAULT_GRPC_ADDRESS,
+    DEFAULT_HTTP_ADDRESS,
+    Settings,
+    SettingsError,
+    split_upstreams,
+)
 from store.database import DEFAULT_URL, open_database
 from store.schema import migrate
 
@@ -19,7 +26,7 @@ DATABASE_OPTION = click.option(
     envvar="MEETINGS_DATABASE_URL",
     default=DEFAULT_URL,
     show_default=True,
-    help="Database URL: sqlite:///file.db or postgresql://user@host/db.",
+    help="Database URL: sqlite:///file.db or postgresql://user@host/db (pooled).",
 )
 
 BANNER = """
@@ -59,31 +66,106 @@ def main(verbose: bool) -> None:
     )
 
 
-@main.command()
-@DATABASE_OPTION
-@click.option(
+GRPC_OPTION = click.option(
     "--grpc",
     "grpc_address",
     envvar="MEETINGS_GRPC_ADDRESS",
-    default="127.0.0.1:50051",
+    default=DEFAULT_GRPC_ADDRESS,
     show_default=True,
     help="gRPC listen address.",
 )
-@click.option(
+HTTP_OPTION = click.option(
     "--http",
     "http_address",
     envvar="MEETINGS_HTTP_ADDRESS",
-    default="127.0.0.1:8080",
+    default=DEFAULT_HTTP_ADDRESS,
     show_default=True,
     help="HTTP listen address.",
 )
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes per tier, sharing the port (env MEETINGS_WORKERS; default 1).",
+)
+
+
+def pool_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The PostgreSQL connection pool flags (SQLite does not pool)."""
+    for option in reversed(
+        [
+            click.option(
+                "--db-pool-size",
+                type=click.IntRange(0),
+                default=None,
+                help="PostgreSQL connections per process; 0 turns pooling off "
+                "(env MEETINGS_DB_POOL_SIZE; default 20).",
+            ),
+            click.option(
+                "--db-stale-timeout",
+                type=click.FloatRange(0),
+                default=None,
+                help="Seconds before a pooled connection is replaced; 0 never "
+                "(env MEETINGS_DB_STALE_TIMEOUT; default 300).",
+            ),
+            click.option(
+                "--db-pool-timeout",
+                type=click.FloatRange(0),
+                default=None,
+                help="Seconds an RPC waits for a free connection before UNAVAILABLE; 0 fails "
+                "at once (env MEETINGS_DB_POOL_TIMEOUT; default 10).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+# Set by a `--workers` parent on the processes it runs; not for people.
+REUSE_PORT_OPTION = click.option("--reuse-port", is_flag=True, hidden=True)
+SUPERVISOR_OPTION = click.option("--supervisor-pid", type=int, default=None, hidden=True)
+
+
+def load_settings(**flags: object) -> Settings:
+    """Settings from the environment and the given flags; a bad variable is a usage error."""
+    try:
+        return Settings.from_env(**flags)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def verbose_flag() -> bool:
+    return bool(click.get_current_context().find_root().params.get("verbose"))
+
+
+@main.command()
+@DATABASE_OPTION
+@GRPC_OPTION
+@HTTP_OPTION
+@WORKERS_OPTION
+@pool_options
 @click.option("--banner", is_flag=True, help="Print how to call the service with demo data.")
-def serve(database_url: str, grpc_address: str, http_address: str, banner: bool) -> None:
+def serve(
+    database_url: str,
+    grpc_address: str,
+    http_address: str,
+    workers: int | None,
+    db_pool_size: int | None,
+    db_stale_timeout: float | None,
+    db_pool_timeout: float | None,
+    banner: bool,
+) -> None:
     """Serve the gRPC API and the REST gateway until SIGTERM/SIGINT."""
     from cli.serve import serve as run
 
-    settings = Settings.from_env(
-        database_url=database_url, grpc_address=grpc_address, http_address=http_address
+    settings = load_settings(
+        database_url=database_url,
+        grpc_address=grpc_address,
+        http_address=http_address,
+        workers=workers,
+        db_pool_size=db_pool_size,
+        db_stale_timeout=db_stale_timeout,
+        db_pool_timeout=db_pool_timeout,
     )
     text = None
     key_file = demo_key_file(database_url)
@@ -92,7 +174,133 @@ def serve(database_url: str, grpc_address: str, http_address: str, banner: bool)
         text = BANNER.format(demo=f" Demo organization {org}.", key=key, org=org)
     elif banner:
         text = BANNER.format(demo="", key="<your access key>", org="<organization id>")
-    asyncio.run(run(settings, text))
+    if settings.workers == 1:
+        asyncio.run(run(settings, text))
+        return
+    from cli.workers import serve_workers
+
+    sys.exit(asyncio.run(serve_workers(settings, text, verbose_flag())))
+
+
+@main.command("grpc-server")
+@DATABASE_OPTION
+@GRPC_OPTION
+@WORKERS_OPTION
+@pool_options
+@REUSE_PORT_OPTION
+@click.option(
+    "--also-listen", "extra_addresses", multiple=True, hidden=True, help="A further address."
+)
+@SUPERVISOR_OPTION
+def grpc_server(
+    database_url: str,
+    grpc_address: str,
+    workers: int | None,
+    db_pool_size: int | None,
+    db_stale_timeout: float | None,
+    db_pool_timeout: float | None,
+    reuse_port: bool,
+    extra_addresses: tuple[str, ...],
+    supervisor_pid: int | None,
+) -> None:
+    """Serve the gRPC API alone (scale it apart from the gateway) until SIGTERM/SIGINT.
+
+    Prints "meetings: gRPC on HOST:PORT" when it accepts RPCs.
+    """
+    settings = load_settings(
+        database_url=database_url,
+        grpc_address=grpc_address,
+        workers=workers,
+        db_pool_size=db_pool_size,
+        db_stale_timeout=db_stale_timeout,
+        db_pool_timeout=db_pool_timeout,
+    )
+    if settings.workers == 1:
+        from cli.serve import serve_grpc
+
+        asyncio.run(
+            serve_grpc(
+                settings,
+                reuse_port=reuse_port,
+                extra_addresses=extra_addresses,
+                supervisor_pid=supervisor_pid,
+            )
+        )
+        return
+    from cli.workers import grpc_server_workers
+
+    sys.exit(asyncio.run(grpc_server_workers(settings, verbose_flag())))
+
+
+@main.command()
+@click.option(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    help="A gRPC server to balance over, HOST:PORT (repeat, or separate with commas; "
+    f"env MEETINGS_UPSTREAM; default {DEFAULT_GRPC_ADDRESS}). One host name stands for every "
+    "address it resolves to.",
+)
+@HTTP_OPTION
+@WORKERS_OPTION
+@REUSE_PORT_OPTION
+@SUPERVISOR_OPTION
+def gateway(
+    upstreams: tuple[str, ...],
+    http_address: str,
+    workers: int | None,
+    reuse_port: bool,
+    supervisor_pid: int | None,
+) -> None:
+    """Serve the REST gateway alone, in front of gRPC servers, until SIGTERM/SIGINT.
+
+    Prints "meetings: HTTP on http://HOST:PORT, upstream ADDRESS[,ADDRESS...]" when it
+    accepts requests. It never touches the database.
+    """
+    from gateway.channel import UpstreamError, channel_target
+
+    settings = load_settings(
+        http_address=http_address,
+        workers=workers,
+        upstreams=tuple(a for value in upstreams for a in split_upstreams(value)) or None,
+    )
+    try:
+        channel_target(settings.upstreams)
+    except UpstreamError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--upstream'") from exc
+    if settings.workers == 1:
+        from cli.serve import serve_gateway
+
+        asyncio.run(serve_gateway(settings, reuse_port=reuse_port, supervisor_pid=supervisor_pid))
+        return
+    from cli.workers import gateway_server_workers
+
+    sys.exit(asyncio.run(gateway_server_workers(settings, verbose_flag())))
+
+
+@main.command()
+@click.option("--grpc", "grpc_address", default=None, help="Probe the gRPC health service here.")
+@click.option("--http", "http_address", default=None, help="Probe the gateway's health URL here.")
+@click.option("--ready", is_flag=True, help="HTTP: ask /readyz (a backend serves), not /healthz.")
+@click.option("--timeout", default=2.0, show_default=True, type=click.FloatRange(0.1))
+def health(grpc_address: str | None, http_address: str | None, ready: bool, timeout: float) -> None:
+    """Exit 0 when the service here is healthy: for container health checks.
+
+    Without --grpc or --http, probes MEETINGS_GRPC_ADDRESS and MEETINGS_HTTP_ADDRESS and
+    judges those that listen, so one check fits serve, grpc-server and gateway.
+    """
+    from cli.health import run_probes
+
+    explicit = bool(grpc_address or http_address)
+    if not explicit:
+        settings = load_settings()
+        grpc_address, http_address = settings.grpc_address, settings.http_address
+    ok, results = run_probes(
+        grpc_address, http_address, only_listening=not explicit, ready=ready, timeout=timeout
+    )
+    for result in results:
+        click.echo(f"{result.target}: {result.detail}")
+    sys.exit(0 if ok else 1)
 
 
 @main.command()

@@ -1,20 +1,32 @@
-"""`meetings serve`: the gRPC server and the REST gateway in one process, stopped cleanly."""
+"""The serving commands in one process: both tiers (`serve`), the gRPC tier, the gateway.
+
+Each prints one ready line on stdout once it accepts requests, and "meetings: stopped" once a
+SIGTERM/SIGINT stop has let the requests in flight finish:
+- `serve`:       meetings: gRPC on HOST:PORT, HTTP on http://HOST:PORT
+- `grpc-server`: meetings: gRPC on HOST:PORT
+- `gateway`:     meetings: HTTP on http://HOST:PORT, upstream ADDRESS[,ADDRESS...]
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+from collections.abc import Sequence
 
+import peewee
 from aiohttp import web
 
 from gateway.app import create_app
 from server.app import create_server
 from server.config import Settings
-from store.database import open_database
+from store.database import close_database, is_postgres_url, open_database, schema_lock
 from store.schema import migrate
 
 log = logging.getLogger("meetings")
+
+STOPPED_LINE = "meetings: stopped"
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -22,29 +34,107 @@ def split_address(address: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-async def serve(settings: Settings, banner: str | None = None) -> None:
-    """Serve both APIs until SIGTERM or SIGINT, then finish the requests in flight."""
-    database = open_database(settings.database_url)
-    migrate(database)
-    grpc_server = create_server(settings.grpc_address, settings, database)
-    grpc_host, _ = split_address(settings.grpc_address)
-    upstream = (
-        f"{grpc_host if grpc_host not in ('0.0.0.0', '::') else '127.0.0.1'}:{grpc_server.port}"
-    )
+def reachable_host(host: str) -> str:
+    """The host to connect to for a server listening on `host` (any address: loopback)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def open_store(settings: Settings) -> peewee.Database:
+    """The database, pooled as configured, with its schema created or migrated."""
+    if is_postgres_url(settings.database_url) and 0 < settings.db_pool_size < settings.grpc_workers:
+        log.warning(
+            "the database pool (%d) is smaller than the gRPC worker threads (%d): "
+            "RPCs may wait for a connection",
+            settings.db_pool_size,
+            settings.grpc_workers,
+        )
+    database = open_database(settings.database_url, settings.pool)
+    with schema_lock(database):
+        migrate(database)
+    return database
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """After the first stop signal, ignore the next ones.
+
+    The stop is under way and bounded by the grace period. A second signal is common (Ctrl-C
+    pressed twice, `timeout` signalling a whole process group); handled by asyncio while the
+    loop is closing, it would print "Exception ignored ... wakeup fd".
+    """
+    for signum in STOP_SIGNALS:
+        loop.remove_signal_handler(signum)
+        signal.signal(signum, signal.SIG_IGN)
+
+
+# Tasks that only set a stop event; referenced here so they are not collected.
+_watchers: set[asyncio.Task[None]] = set()
+
+
+def stop_signal(supervisor_pid: int | None = None) -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, or when the supervising parent is gone.
+
+    Install it before printing the ready line, so that a stop sent right after it is a clean
+    stop rather than the default (abrupt) action of the signal.
+    """
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stopping.set()
+        ignore_stop_signals(loop)
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal)
+    if supervisor_pid is not None:
+        watcher = loop.create_task(_stop_when_orphaned(supervisor_pid, stopping))
+        _watchers.add(watcher)
+        watcher.add_done_callback(_watchers.discard)
+    return stopping
+
+
+async def _stop_when_orphaned(supervisor_pid: int, stopping: asyncio.Event) -> None:
+    # A worker whose parent died is adopted by another process: its parent pid changes.
+    while not stopping.is_set():
+        if os.getppid() != supervisor_pid:
+            log.warning("the supervising process %d is gone; stopping", supervisor_pid)
+            stopping.set()
+            return
+        await asyncio.sleep(1.0)
+
+
+def site_port(site: web.TCPSite, requested: int) -> int:
+    """The port a site listens on (the one the kernel chose when 0 was asked for)."""
+    sockets = getattr(site._server, "sockets", None) or []
+    bound = [s.getsockname() for s in sockets]
+    return int(bound[0][1]) if bound else requested
+
+
+async def start_gateway(
+    upstreams: Sequence[str], settings: Settings, *, reuse_port: bool = False
+) -> tuple[web.AppRunner, int]:
+    """The gateway listening on settings.http_address; returns its runner and port."""
     runner = web.AppRunner(
-        create_app(upstream), shutdown_timeout=settings.grace_seconds, access_log=None
+        create_app(upstreams), shutdown_timeout=settings.grace_seconds, access_log=None
     )
     await runner.setup()
     http_host, http_port = split_address(settings.http_address)
-    site = web.TCPSite(runner, http_host, http_port, reuse_address=True)
+    site = web.TCPSite(runner, http_host, http_port, reuse_address=True, reuse_port=reuse_port)
     await site.start()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
-    sockets = getattr(site._server, "sockets", None) or []
-    bound = [s.getsockname() for s in sockets]
-    http_port = bound[0][1] if bound else http_port
+    return runner, site_port(site, http_port)
+
+
+async def serve(settings: Settings, banner: str | None = None) -> None:
+    """Serve both APIs until SIGTERM or SIGINT, then finish the requests in flight."""
+    database = open_store(settings)
+    grpc_server = create_server(settings.grpc_address, settings, database)
+    grpc_host, _ = split_address(settings.grpc_address)
+    upstream = f"{reachable_host(grpc_host)}:{grpc_server.port}"
+    runner, http_port = await start_gateway([upstream], settings)
+    http_host, _ = split_address(settings.http_address)
+    stopping = stop_signal()
     print(
         f"meetings: gRPC on {grpc_host}:{grpc_server.port}, HTTP on http://{http_host}:{http_port}",
         flush=True,
@@ -59,5 +149,46 @@ async def serve(settings: Settings, banner: str | None = None) -> None:
     # Stop taking HTTP requests and let those in flight finish, then do the same for gRPC.
     await runner.cleanup()
     await asyncio.to_thread(grpc_server.stop, settings.grace_seconds)
-    database.close()
-    print("meetings: stopped", flush=True)
+    close_database(database)
+    print(STOPPED_LINE, flush=True)
+
+
+async def serve_grpc(
+    settings: Settings,
+    *,
+    reuse_port: bool = False,
+    extra_addresses: Sequence[str] = (),
+    supervisor_pid: int | None = None,
+) -> None:
+    """Serve the gRPC API alone until SIGTERM or SIGINT, then finish the RPCs in flight."""
+    database = open_store(settings)
+    grpc_server = create_server(
+        settings.grpc_address,
+        settings,
+        database,
+        reuse_port=reuse_port,
+        extra_addresses=extra_addresses,
+    )
+    grpc_host, _ = split_address(settings.grpc_address)
+    stopping = stop_signal(supervisor_pid)
+    print(f"meetings: gRPC on {grpc_host}:{grpc_server.port}", flush=True)
+    await stopping.wait()
+    log.info("stopping: finishing RPCs in flight (up to %.0fs)", settings.grace_seconds)
+    await asyncio.to_thread(grpc_server.stop, settings.grace_seconds)
+    close_database(database)
+    print(STOPPED_LINE, flush=True)
+
+
+async def serve_gateway(
+    settings: Settings, *, reuse_port: bool = False, supervisor_pid: int | None = None
+) -> None:
+    """Serve the REST gateway alone until SIGTERM or SIGINT, then finish requests in flight."""
+    runner, http_port = await start_gateway(settings.upstreams, settings, reuse_port=reuse_port)
+    http_host, _ = split_address(settings.http_address)
+    upstreams = ",".join(settings.upstreams)
+    stopping = stop_signal(supervisor_pid)
+    print(f"meetings: HTTP on http://{http_host}:{http_port}, upstream {upstreams}", flush=True)
+    await stopping.wait()
+    log.info("stopping: finishing requests in flight (up to %.0fs)", settings.grace_seconds)
+    await runner.cleanup()
+    print(STOPPED_LINE, flush=True)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import grpc
 from aiohttp import web
 
 from gateway.calls import REQUEST_ID
+from gateway.channel import channel_target, open_channel
 from gateway.errors import error_response
 from gateway.handler import Handler, make_handler
+from gateway.health import add_health_routes
 from gateway.routes import service_routes
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 
@@ -21,10 +23,6 @@ log = logging.getLogger("meetings.gateway")
 REQUEST_ID_HEADER = "X-Request-Id"
 CHANNEL = web.AppKey("channel", grpc.aio.Channel)
 STUB = web.AppKey("stub", pb_grpc.MeetingsServiceStub)
-CHANNEL_OPTIONS = [
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-    ("grpc.enable_retries", 1),
-]
 
 
 def _valid_request_id(value: str | None) -> bool:
@@ -60,13 +58,19 @@ async def echo_request_id(request: web.Request, response: web.StreamResponse) ->
         response.headers[REQUEST_ID_HEADER] = request_id
 
 
-def create_app(upstream: str, *, timeout: float | None = 30.0) -> web.Application:
-    """The gateway for the gRPC service at `upstream` (host:port)."""
+def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -> web.Application:
+    """The gateway for the gRPC service at `upstream`: one address (host:port) or several.
+
+    Requests are balanced over every upstream (round robin) on one channel; see
+    gateway.channel for the target rules and the retry policy.
+    """
+    upstreams = (upstream,) if isinstance(upstream, str) else tuple(upstream)
+    channel_target(upstreams)  # a bad address fails here, not at the first request
     app = web.Application(middlewares=[request_id_middleware])
     app.on_response_prepare.append(echo_request_id)
 
     async def channel_ctx(app: web.Application) -> AsyncIterator[None]:
-        channel = grpc.aio.insecure_channel(upstream, options=CHANNEL_OPTIONS)
+        channel = open_channel(upstreams)
         app[CHANNEL] = channel
         app[STUB] = pb_grpc.MeetingsServiceStub(channel)
         yield
@@ -79,4 +83,5 @@ def create_app(upstream: str, *, timeout: float | None = 30.0) -> web.Applicatio
 
     for route in service_routes():
         app.router.add_route(route.http_method, route.template, make_handler(route, stub, timeout))
+    add_health_routes(app, lambda: app[CHANNEL])
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -19,6 +20,13 @@ from server.servicer import MeetingsServicer
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["MeetingsService"].full_name
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Clients keep a connection for this long at most, then reconnect: with client-side round
+# robin over DNS that is how servers added by scaling up start receiving traffic. RPCs in
+# flight (long exports included) finish on the old connection: the grace is unlimited.
+MAX_CONNECTION_AGE_MS = 5 * 60 * 1000
+# The gateway pings every 30 s to notice a backend that vanished without closing its
+# connections; accept pings that often (the default would answer them with GOAWAY).
+MIN_CLIENT_PING_INTERVAL_MS = 10 * 1000
 
 
 @dataclass
@@ -33,8 +41,20 @@ class RunningServer:
         self.server.stop(grace).wait()
 
 
-def create_server(address: str, settings: Settings, database: peewee.Database) -> RunningServer:
-    """A started gRPC server on `address` (port 0 picks a free port)."""
+def create_server(
+    address: str,
+    settings: Settings,
+    database: peewee.Database,
+    *,
+    reuse_port: bool = False,
+    extra_addresses: Sequence[str] = (),
+) -> RunningServer:
+    """A started gRPC server on `address` (port 0 picks a free port).
+
+    `reuse_port` lets several processes listen on the same port (SO_REUSEPORT; the kernel
+    spreads connections over them); off, a second server on a taken port fails to start.
+    `extra_addresses` are further listening addresses, such as a worker's private unix socket.
+    """
     authenticator = Authenticator(resolve_jwt_secret(settings), settings.token_ttl, settings.clock)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="rpc"),
@@ -42,7 +62,10 @@ def create_server(address: str, settings: Settings, database: peewee.Database) -
         options=[
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", 1024 * 1024),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
+            ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
         ],
     )
     pb_grpc.add_MeetingsServiceServicer_to_server(
@@ -56,6 +79,9 @@ def create_server(address: str, settings: Settings, database: peewee.Database) -
     port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
+    for extra in extra_addresses:
+        if server.add_insecure_port(extra) == 0:
+            raise OSError(f"cannot listen on {extra}")
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -1,11 +1,19 @@
-"""The database, bound late from a URL: SQLite tuned for a server, or PostgreSQL."""
+"""The database, bound late from a URL: SQLite tuned for a server, or pooled PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import peewee
-from playhouse.db_url import connect
+from playhouse.db_url import connect, parse
+from playhouse.pool import MaxConnectionsExceeded, PooledDatabase, PooledPostgresqlDatabase
+
+log = logging.getLogger("meetings.store")
 
 # Every model binds to this proxy; `open_database` points it at a real database.
 database_proxy = peewee.DatabaseProxy()
@@ -21,17 +29,136 @@ SQLITE_PRAGMAS: dict[str, Any] = {
     "cache_size": -64 * 1024,
 }
 
+POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "postgres+pool", "postgresql+pool"})
+# libpq's PQTransactionStatus values, the same in psycopg2 and psycopg 3.
+_TRANSACTION_IDLE = 0
+_TRANSACTION_UNKNOWN = 4
+# Any constant shared by every process that migrates this schema.
+SCHEMA_LOCK_KEY = 0x6D656574  # "meet"
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """How a process pools its PostgreSQL connections.
+
+    `size` 0 turns pooling off (a connection per RPC). `wait_timeout` 0 fails at once when
+    every connection is in use instead of waiting.
+    """
+
+    # Above the 16 gRPC worker threads a process runs by default, so an RPC never waits.
+    size: int = 20
+    # Connections older than this are closed on check-in or check-out, so a server-side
+    # idle timeout, a failover or a PgBouncer recycle never meets a connection in use.
+    stale_timeout: float = 300.0
+    wait_timeout: float = 10.0
+
+
+class PoolExhausted(peewee.OperationalError):
+    """Every pooled connection stayed in use for the whole wait timeout."""
+
+
+class RecoveringPooledPostgresqlDatabase(PooledPostgresqlDatabase):  # type: ignore[misc]
+    """A PostgreSQL pool that checks a connection before lending it.
+
+    When PostgreSQL restarts, every idle pooled connection is dead, though the client cannot
+    tell until it sends something. A round trip at check-out finds those and discards them,
+    so one restart costs nothing but new connections instead of one failed RPC per
+    pooled connection.
+    """
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        try:
+            return bool(super().connect(reuse_if_open))
+        except MaxConnectionsExceeded as exc:
+            # An OperationalError, so callers report it like any unreachable database.
+            raise PoolExhausted(
+                f"all {self._max_connections} pooled connections are in use"
+            ) from exc
+
+    def _is_closed(self, conn: Any) -> bool:
+        if conn.closed:
+            return True
+        try:
+            status = conn.info.transaction_status
+            if status == _TRANSACTION_UNKNOWN:
+                return True
+            with conn.cursor() as cursor:
+                if status != _TRANSACTION_IDLE:
+                    # A transaction left open (or aborted) by the previous borrower.
+                    cursor.execute("ROLLBACK")
+                cursor.execute("SELECT 1")
+        except Exception:
+            log.info("discarding a pooled connection that no longer answers")
+            return True
+        return False
+
 
 def is_sqlite(db: peewee.Database) -> bool:
     return isinstance(db, peewee.SqliteDatabase)
 
 
-def open_database(url: str = DEFAULT_URL) -> peewee.Database:
-    """Create the database object for a URL and bind the models to it (no connection yet)."""
+def is_postgres_url(url: str) -> bool:
+    return urlsplit(url).scheme in POSTGRES_SCHEMES
+
+
+def open_database(url: str = DEFAULT_URL, pool: PoolOptions | None = None) -> peewee.Database:
+    """Create the database object for a URL and bind the models to it (no connection yet).
+
+    A PostgreSQL URL (`postgresql://` or `postgresql+pool://`) gets a connection pool, unless
+    `pool.size` is 0. Pool settings given in the URL's query string win over `pool`.
+    """
     kwargs: dict[str, Any] = {"autoconnect": False}
-    if url.startswith("sqlite"):
-        kwargs["pragmas"] = SQLITE_PRAGMAS
-        kwargs["check_same_thread"] = False
-    db: peewee.Database = connect(url, **kwargs)
+    db: peewee.Database
+    if is_postgres_url(url):
+        pool = pool or PoolOptions()
+        if pool.size > 0:
+            params: dict[str, Any] = {
+                "max_connections": pool.size,
+                "stale_timeout": pool.stale_timeout or None,
+                # peewee waits forever on 0 and not at all on None; operators read 0 as "no wait".
+                "timeout": pool.wait_timeout or None,
+                **kwargs,
+                **parse(url),
+            }
+            db = RecoveringPooledPostgresqlDatabase(**params)
+        else:
+            db = connect(url.replace("+pool://", "://", 1), **kwargs)
+    else:
+        if url.startswith("sqlite"):
+            kwargs["pragmas"] = SQLITE_PRAGMAS
+            kwargs["check_same_thread"] = False
+        db = connect(url, **kwargs)
     database_proxy.initialize(db)
     return db
+
+
+def close_database(db: peewee.Database) -> None:
+    """Close this thread's connection and, for a pool, every idle pooled connection."""
+    if not db.is_closed():
+        db.close()
+    if isinstance(db, PooledDatabase):
+        db.close_all()
+
+
+@contextmanager
+def schema_lock(db: peewee.Database, timeout_seconds: int = 120) -> Iterator[None]:
+    """Serialize schema migrations across processes (PostgreSQL; SQLite locks by itself).
+
+    Several server processes starting together on an empty PostgreSQL database would
+    otherwise race to create the same tables. The advisory lock is held on a connection of
+    its own, outside the pool, so it can never be lent out while still held.
+    """
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        yield
+        return
+    import psycopg2
+
+    conn = psycopg2.connect(database=db.database, **db.connect_params)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("SET lock_timeout = %s", (f"{int(timeout_seconds)}s",))
+            cursor.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        yield
+    finally:
+        conn.close()

@@ -70,8 +70,7 @@ def organization_scope(org: Organization) -> list[int]:
     """Ids of the organizations whose meetings this one sees: itself, plus its HPC if it runs
     an EAP."""
     scope = [org.id]
-    # peewee adds the `_id` accessor at runtime; the model declares no annotation for it.
-    hpc_id: int | None = org.hpc_organization_id  # type: ignore[attr-defined]
+    hpc_id = org.hpc_organization_id
     if org.eap and hpc_id is not None and hpc_id != org.id:
         scope.append(hpc_id)
     return scope

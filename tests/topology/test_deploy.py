@@ -1,0 +1,119 @@
+"""deploy/ stays true to the code: the image installs every package, the env file names every
+variable, and the manifests run real commands with both tiers scaled apart."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+VARIABLE = re.compile(r"\bMEETINGS_[A-Z_]+\b")
+
+
+def _installed_packages() -> set[str]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(pyproject["tool"]["setuptools"]["packages"])
+
+
+def _env_file_names() -> set[str]:
+    lines = (DEPLOY / "meetings.env").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+
+
+def test_pip_install_packages_every_python_package_of_the_service() -> None:
+    # A package missing from pyproject's list is missing from `pip install .`, so from the
+    # image, while an editable install (and so the test suite) still finds it.
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("cli", "gateway", "server", "store")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found - _installed_packages() == set()
+
+
+def test_the_image_build_context_holds_every_installed_package() -> None:
+    allowed = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    roots = {package.split(".")[0] for package in _installed_packages()} - {"heypeers"}
+    assert {f"!{root}/" for root in roots | {"generated"}} <= set(allowed)
+
+
+def test_the_image_installs_as_a_non_root_user_with_a_health_check() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile
+    assert re.search(r"^RUN .*pip install /src$", dockerfile, re.M)
+    assert re.search(r"^USER 10001", dockerfile, re.M)
+    assert re.search(r'^\s+CMD \["meetings", "health"', dockerfile, re.M)
+
+
+def test_the_env_file_names_every_variable_the_code_reads() -> None:
+    read = {
+        name
+        for top in ("cli", "gateway", "server", "store")
+        for source in (ROOT / top).rglob("*.py")
+        for name in VARIABLE.findall(source.read_text())
+    }
+    assert read - _env_file_names() == set()
+
+
+def _manifests(name: str) -> list[dict[str, Any]]:
+    yaml = pytest.importorskip("yaml")
+    return [doc for doc in yaml.safe_load_all((DEPLOY / name).read_text()) if doc]
+
+
+def _by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def test_kubernetes_scales_the_gateway_and_the_grpc_tier_apart() -> None:
+    docs = _manifests("kubernetes.yaml")
+    deployments = _by_kind(docs, "Deployment")
+    assert set(deployments) == {"meetings-grpc", "meetings-gateway"}
+    scaled = {
+        hpa["spec"]["scaleTargetRef"]["name"]
+        for hpa in _by_kind(docs, "HorizontalPodAutoscaler").values()
+    }
+    assert scaled == set(deployments)
+    containers = {
+        name: deployment["spec"]["template"]["spec"]["containers"][0]
+        for name, deployment in deployments.items()
+    }
+    assert containers["meetings-grpc"]["args"][0] == "grpc-server"
+    assert containers["meetings-gateway"]["args"][0] == "gateway"
+    for container in containers.values():
+        assert container["args"][0] in main.commands
+        assert {"readinessProbe", "livenessProbe"} <= set(container)
+    assert containers["meetings-grpc"]["readinessProbe"]["grpc"]["port"] == 50051
+    assert containers["meetings-gateway"]["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert containers["meetings-gateway"]["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+    grpc_env = {e["name"]: e for e in containers["meetings-grpc"]["env"]}
+    assert grpc_env["MEETINGS_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] in _by_kind(
+        docs, "Secret"
+    )
+    # The gateway never touches the database and never signs tokens.
+    gateway_env = {e["name"] for e in containers["meetings-gateway"]["env"]}
+    assert not gateway_env & {"MEETINGS_DATABASE_URL", "MEETINGS_JWT_SECRET"}
+    # The gateway's upstream is the headless Service: DNS lists every gRPC pod.
+    services = _by_kind(docs, "Service")
+    assert services["meetings-grpc"]["spec"]["clusterIP"] == "None"
+    config = _by_kind(docs, "ConfigMap")["meetings-config"]["data"]
+    assert config["MEETINGS_UPSTREAM"].startswith("meetings-grpc.")
+    names = set(config) | grpc_env.keys() | gateway_env
+    assert names <= _env_file_names()
+
+
+def test_compose_runs_real_commands_with_known_variables() -> None:
+    (compose,) = _manifests("compose.yaml")
+    for name, service in compose["services"].items():
+        if name == "postgres":
+            continue
+        if "command" in service:
+            assert service["command"][0] in main.commands
+        assert set(service.get("environment", {})) <= _env_file_names()
