@@ -19,6 +19,7 @@ import peewee
 from aiohttp import web
 
 from gateway.app import create_app
+from gateway.observability import ACCESS_LOG, JsonAccessLogger, configure_access_log
 from server.app import create_server
 from server.config import Settings
 from store.database import close_database, is_postgres_url, open_database, schema_lock
@@ -116,8 +117,12 @@ async def start_gateway(
     upstreams: Sequence[str], settings: Settings, *, reuse_port: bool = False
 ) -> tuple[web.AppRunner, int]:
     """The gateway listening on settings.http_address; returns its runner and port."""
+    configure_access_log()
     runner = web.AppRunner(
-        create_app(upstreams), shutdown_timeout=settings.grace_seconds, access_log=None
+        create_app(upstreams),
+        shutdown_timeout=settings.grace_seconds,
+        access_log_class=JsonAccessLogger,
+        access_log=ACCESS_LOG,
     )
     await runner.setup()
     http_host, http_port = split_address(settings.http_address)

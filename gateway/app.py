@@ -12,9 +12,12 @@ from aiohttp import web
 
 from gateway.calls import REQUEST_ID
 from gateway.channel import channel_target, open_channel
+from gateway.docs import add_docs_routes
 from gateway.errors import error_response
 from gateway.handler import Handler, make_handler
 from gateway.health import add_health_routes
+from gateway.observability import add_observability
+from gateway.openapi import add_openapi_routes
 from gateway.routes import service_routes
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 
@@ -84,4 +87,7 @@ def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -
     for route in service_routes():
         app.router.add_route(route.http_method, route.template, make_handler(route, stub, timeout))
     add_health_routes(app, lambda: app[CHANNEL])
+    add_openapi_routes(app)
+    add_docs_routes(app)
+    add_observability(app)
     return app

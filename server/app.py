@@ -16,6 +16,7 @@ from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.auth import Authenticator
 from server.config import Settings, resolve_jwt_secret
 from server.interceptors import MeetingsInterceptor
+from server.metrics import MetricsInterceptor, watch_database_pool
 from server.servicer import MeetingsServicer
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["MeetingsService"].full_name
@@ -58,7 +59,7 @@ def create_server(
     authenticator = Authenticator(resolve_jwt_secret(settings), settings.token_ttl, settings.clock)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="rpc"),
-        interceptors=[MeetingsInterceptor(database, authenticator)],
+        interceptors=[MetricsInterceptor(), MeetingsInterceptor(database, authenticator)],
         options=[
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", 1024 * 1024),
@@ -82,6 +83,7 @@ def create_server(
     for extra in extra_addresses:
         if server.add_insecure_port(extra) == 0:
             raise OSError(f"cannot listen on {extra}")
+    watch_database_pool(database)
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

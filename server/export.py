@@ -21,6 +21,7 @@ from server.context import current_organization, request_id
 from server.errors import ServiceError
 from server.export_request import ExportPlan, page_of, plan_export
 from server.export_rows import JsonRows, TypedRows
+from server.metrics import count_exported_rows
 from store.export import Row, export_page, open_export
 
 log = logging.getLogger("meetings.server")
@@ -104,6 +105,7 @@ def export_meetings(
         response.json_meetings = JsonRows(plan.columns).encode(rows)
     else:
         response.meetings.extend(TypedRows(plan.columns).build(rows))
+    count_exported_rows("ExportMeetings", len(rows))
     return response
 
 
@@ -120,6 +122,7 @@ def _whole_export(plan: ExportPlan) -> pb.ExportMeetingsResponse:
                     json_parts.append(message.json_meetings)
                 response.meetings.extend(message.meetings)
                 size += message.ByteSize()
+                count_exported_rows("ExportMeetings", message.row_count)
             if size > MAX_UNARY_BYTES:
                 raise ExportTooLarge(TOO_LARGE_MESSAGE)
     response.json_meetings = b",".join(json_parts)
@@ -147,6 +150,7 @@ def stream_export_meetings(
                 for message in encoder.messages(rows):
                     yield message
                     sent += message.row_count
+                    count_exported_rows("StreamExportMeetings", message.row_count)
             log.info("export stream cancelled request_id=%s rows_sent=%d", request_id.get(), sent)
         except GeneratorExit:
             # gRPC drops the stream of a cancelled RPC; closing the reader is what matters.

@@ -1,0 +1,786 @@
+"""The OpenAPI 3.1 document of the REST API, generated from the service descriptor.
+
+Paths, methods, path parameters and the legacy parameter names come from the google.api.http
+annotations (gateway.routes) and the request messages (a json_name the proto sets is the legacy
+name); value types come from the proto field types and enums; HTTP statuses come from the one
+code -> status table in gateway.errors. What only the legacy API knows (the response shapes,
+which values may be null, defaults, prose) is written once, in the small named builders below.
+Nothing here lists a URL, so the document cannot drift from the routes the gateway serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+import grpc
+import orjson
+from aiohttp import web
+from google.protobuf import descriptor
+
+from gateway.errors import http_status
+from gateway.routes import Route, service_routes
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
+
+OPENAPI_PATH = "/openapi.json"
+OPENAPI_VERSION = "3.1.0"
+
+Schema = dict[str, Any]
+FD = descriptor.FieldDescriptor
+C = grpc.StatusCode
+
+# --- legacy spellings of proto values --------------------------------------------------------
+
+
+def legacy_enum_values(enum: descriptor.EnumDescriptor) -> list[str]:
+    """The legacy strings of an enum: each value's lower-case suffix, UNSPECIFIED left out.
+
+    The prefix is the enum's name in SCREAMING_SNAKE_CASE (the buf STANDARD rule), so
+    ReportingDays.REPORTING_DAYS_ALL_PAST reads "all_past", as the gateway accepts it.
+    """
+    prefix = _screaming_snake(enum.name) + "_"
+    return [v.name.removeprefix(prefix).lower() for v in enum.values if v.number != 0]
+
+
+def _screaming_snake(name: str) -> str:
+    return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(name)).upper()
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: Schema) -> Schema:
+    """`schema` or null (JSON Schema 2020-12 style: a type list, or a oneOf for a $ref)."""
+    if "$ref" in schema:
+        return {"oneOf": [schema, {"type": "null"}]}
+    kind = schema["type"]
+    return {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
+
+
+# The partner-facing date-time format of export ranges. The gateway also takes one-digit
+# months, days and hours and a lower-case am/pm, so the pattern does too.
+LEGACY_DATETIME_PATTERN = (
+    r"^(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])/[0-9]{4} (0?[1-9]|1[0-2]):[0-5][0-9] [AaPp][Mm]$"
+)
+_INTEGER_STRING_PATTERN = r"^\s*[+-]?[0-9]+\s*$"
+_INT64 = frozenset({FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64, FD.TYPE_UINT64})
+_INT32 = frozenset({FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32, FD.TYPE_UINT32})
+
+# Well-known and shared messages, as the legacy JSON writes them.
+_MESSAGE_SCHEMAS: Mapping[str, Callable[[], Schema]] = {
+    # Responses print timestamps as ISO 8601 UTC with milliseconds: 2026-05-23T15:00:00.000Z.
+    "google.protobuf.Timestamp": lambda: {"type": "string", "format": "date-time"},
+    # Prices: a JSON number, an integer when whole.
+    "google.type.Decimal": lambda: {"type": "number"},
+    # Requests name civil date-times the legacy way, in the organization's time zone.
+    "google.type.DateTime": lambda: {
+        "type": "string",
+        "pattern": LEGACY_DATETIME_PATTERN,
+        "examples": ["11/01/2025 08:00 AM"],
+    },
+    "heypeers.meetings.v1.GroupLeader": lambda: _ref("GroupLeader"),
+    "heypeers.meetings.v1.UpcomingMeeting": lambda: _ref("UpcomingMeeting"),
+}
+
+
+def _message_name(field: descriptor.FieldDescriptor) -> str | None:
+    return field.message_type.full_name if field.message_type is not None else None
+
+
+def value_schema(field: descriptor.FieldDescriptor) -> Schema:
+    """The legacy JSON schema of one (non-repeated) value of a proto field."""
+    if field.type in _INT64:
+        return {"type": "integer", "format": "int64"}
+    if field.type in _INT32:
+        return {"type": "integer", "format": "int32"}
+    if field.type == FD.TYPE_STRING:
+        return {"type": "string"}
+    if field.type == FD.TYPE_BOOL:
+        return {"type": "boolean"}
+    if field.type in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
+        return {"type": "number"}
+    if field.enum_type is not None:
+        return {"type": "string", "enum": legacy_enum_values(field.enum_type)}
+    build = _MESSAGE_SCHEMAS.get(_message_name(field) or "")
+    if build is not None:
+        return build()
+    raise ValueError(f"{field.full_name}: no legacy JSON form for this field type")
+
+
+def field_schema(field: descriptor.FieldDescriptor) -> Schema:
+    if field.is_repeated:
+        return {"type": "array", "items": value_schema(field)}
+    return value_schema(field)
+
+
+# --- request parameters ----------------------------------------------------------------------
+
+# Request fields the gateway fills itself; partners never send them.
+GATEWAY_SET_FIELDS = frozenset({"row_encoding"})
+
+# What the legacy pages say of each parameter, by its legacy name.
+PARAMETER_NOTES: Mapping[str, tuple[str, Any]] = {
+    "access_key": ("Your organization's 24-character access key.", None),
+    "column": (
+        "The meeting columns of each row, in this order (each once); in a query string or a "
+        "form, a repeated `column[]=` (a plain `column=` works too). Unknown keys are "
+        'ignored; with no known key the answer is `{"success": true, "meetings": []}`.',
+        None,
+    ),
+    "reporting_days": (
+        "Date-range preset, evaluated in the organization's time zone. `all` and `all_past`: "
+        "meetings that have ended or are complete; `all_upcoming`: not ended, neither "
+        "cancelled nor complete; `custom`: starting within start_time..end_time (both "
+        "required). Empty counts as absent.",
+        "all",
+    ),
+    "start_time": (
+        "Start of the explicit range, `MM/DD/YYYY HH:MM AM/PM` in the organization's time "
+        "zone. With end_time it also narrows any preset; alone it is ignored but under custom.",
+        None,
+    ),
+    "end_time": ("End of the explicit range (inclusive); the same format as start_time.", None),
+    "report_type": (
+        "`all_meetings`, or `eap_meetings` for the Employee Assistance Program meetings only.",
+        "all_meetings",
+    ),
+    "page": (
+        "1-based page; values below 1 count as 1. On the export, giving page or per_page "
+        "turns pagination on.",
+        1,
+    ),
+    "per_page": (
+        "Page size, clamped to 1..100. Giving it turns pagination on. Ordered by start_time, "
+        "then id.",
+        100,
+    ),
+    "meeting_series_id": (
+        "Only the meetings of this recurring series of the organization; an id that is not "
+        "one of its series gives an empty list. Empty counts as absent.",
+        None,
+    ),
+    "items": ("Page size, clamped to 1..100.", 20),
+}
+
+
+def legacy_name(field: descriptor.FieldDescriptor) -> str:
+    """A request field's legacy parameter name: its json_name where the proto sets one
+    (page_size is "per_page" or "items"), else its proto name (as the gateway binds them)."""
+    explicit = field.json_name != _default_json_name(field.name)
+    return str(field.json_name) if explicit else str(field.name)
+
+
+def _default_json_name(name: str) -> str:
+    # protoc's rule: drop each underscore and capitalize the letter after it.
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _legacy_fields(route: Route) -> list[descriptor.FieldDescriptor]:
+    """The request fields a partner sends as parameters: not bound by the path or the gateway."""
+    return [
+        field
+        for field in route.rpc.input_type.fields
+        if field.name not in route.path_fields and field.name not in GATEWAY_SET_FIELDS
+    ]
+
+
+def _with_default(schema: Schema, name: str) -> Schema:
+    _, default = PARAMETER_NOTES.get(name, ("", None))
+    return schema if default is None else {**schema, "default": default}
+
+
+def _documented(schema: Schema, name: str) -> Schema:
+    note, _ = PARAMETER_NOTES.get(name, ("", None))
+    return {**_with_default(schema, name), **({"description": note} if note else {})}
+
+
+def path_parameters(route: Route) -> list[Schema]:
+    """The path variables of a route, typed by their request fields."""
+    fields = route.rpc.input_type.fields_by_name
+    parameters = []
+    for name in route.path_fields:
+        schema = value_schema(fields[name])
+        if schema["type"] == "integer":
+            # The gateway answers 400 for anything but digits (not 404).
+            schema["minimum"] = 1
+        parameters.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": "Your organization's id: the organization the token names.",
+                "schema": schema,
+            }
+        )
+    return parameters
+
+
+def query_parameters(route: Route) -> list[Schema]:
+    """A GET route's legacy query parameters; repeated ones are spelled `name[]`."""
+    parameters = []
+    for field in _legacy_fields(route):
+        name = legacy_name(field) + ("[]" if field.is_repeated else "")
+        parameter: Schema = {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": PARAMETER_NOTES.get(legacy_name(field), ("", None))[0],
+            "schema": _with_default(field_schema(field), legacy_name(field)),
+        }
+        if field.is_repeated:
+            parameter |= {"style": "form", "explode": True}
+        parameters.append(parameter)
+    return parameters
+
+
+def _body_value_schema(field: descriptor.FieldDescriptor) -> Schema:
+    schema = field_schema(field)
+    if schema.get("type") == "integer":
+        # Legacy clients send numbers as JSON numbers or as strings of digits.
+        return {
+            "type": ["integer", "string"],
+            "format": schema["format"],
+            "pattern": _INTEGER_STRING_PATTERN,
+        }
+    return schema
+
+
+def body_schema(route: Route, *, form: bool) -> Schema:
+    """A body route's legacy fields as one JSON object (or form); unknown names are ignored."""
+    properties: Schema = {}
+    for field in _legacy_fields(route):
+        name = legacy_name(field) + ("[]" if form and field.is_repeated else "")
+        properties[name] = _documented(_body_value_schema(field), legacy_name(field))
+    return {"type": "object", "properties": properties}
+
+
+def request_body(route: Route) -> Schema:
+    name = route.rpc_name
+    encoding = {
+        legacy_name(field) + "[]": {"style": "form", "explode": True}
+        for field in _legacy_fields(route)
+        if field.is_repeated
+    }
+    form: Schema = {"schema": _ref(f"{name}Form")}
+    if encoding:
+        form["encoding"] = encoding
+    return {
+        "required": False,
+        "description": "The parameters as a JSON object, or as a form. Body values replace "
+        "query values of the same name.",
+        "content": {
+            "application/json": {"schema": _ref(f"{name}Body")},
+            "application/x-www-form-urlencoded": form,
+        },
+    }
+
+
+# --- the legacy response shapes --------------------------------------------------------------
+
+
+def error_schema() -> Schema:
+    return {
+        "type": "object",
+        "description": 'Every error answers {"error": "<message>"}.',
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}},
+        "additionalProperties": False,
+    }
+
+
+def token_schema() -> Schema:
+    # The legacy body holds the token only (the RPC also returns the organization and expiry).
+    token = pb.AuthenticateResponse.DESCRIPTOR.fields_by_name["token"]
+    return {
+        "type": "object",
+        "required": ["token"],
+        "properties": {
+            "token": {
+                **value_schema(token),
+                "description": "A JWT (HS256) for `Authorization: Bearer <token>`, valid 24 hours.",
+            }
+        },
+        "additionalProperties": False,
+    }
+
+
+def message_schema(
+    message: descriptor.Descriptor, *, nullable: Callable[[descriptor.FieldDescriptor], bool]
+) -> Schema:
+    """An object with every field of `message` under its proto name, each always present."""
+    return {
+        "type": "object",
+        "required": [field.name for field in message.fields],
+        "properties": {
+            field.name: _nullable(field_schema(field)) if nullable(field) else field_schema(field)
+            for field in message.fields
+        },
+        "additionalProperties": False,
+    }
+
+
+# The legacy JSON key of an export column, where it is not the column's key.
+EXPORT_KEY_RENAMES: Mapping[str, str] = {"group_leader_id": "group_leader"}
+# Integer columns the store may hold unset; every string column may be null too (the spec:
+# "strings or null"), while duration, start_time, price (0 when unset) and the flags never are.
+_EXPORT_NULLABLE_NUMBERS = frozenset({"max_attendees", "group_leader_id"})
+
+
+def export_columns() -> list[str]:
+    """The 18 column keys partners send, in the proto's order."""
+    return legacy_enum_values(pb.ExportColumn.DESCRIPTOR)
+
+
+def exported_meeting_schema() -> Schema:
+    """One export row: exactly the requested columns, so no key is required."""
+    fields = pb.ExportedMeeting.DESCRIPTOR.fields_by_name
+    properties: Schema = {}
+    for column in export_columns():
+        field = fields[column]  # each column has the row field of the same name
+        schema = value_schema(field)
+        if field.type == FD.TYPE_STRING or column in _EXPORT_NULLABLE_NUMBERS:
+            schema = _nullable(schema)
+        properties[EXPORT_KEY_RENAMES.get(column, column)] = schema
+    return {
+        "type": "object",
+        "description": "Exactly the requested known columns, in the order requested; "
+        "group_leader_id comes back as group_leader.",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def page_metadata_schema() -> Schema:
+    return message_schema(pb.PageMetadata.DESCRIPTOR, nullable=lambda field: False)
+
+
+def export_result_schema(*, paginated: bool) -> Schema:
+    properties: Schema = {"success": {"const": True}}
+    if paginated:
+        properties["metadata"] = _ref("PageMetadata")
+    properties["meetings"] = {"type": "array", "items": _ref("ExportedMeeting")}
+    return {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _upcoming_nullable(field: descriptor.FieldDescriptor) -> bool:
+    # Unset optional fields and a missing leader print null; a stored meeting always has
+    # its start and end.
+    return bool(field.has_presence) and _message_name(field) != "google.protobuf.Timestamp"
+
+
+def upcoming_meeting_schema() -> Schema:
+    return message_schema(pb.UpcomingMeeting.DESCRIPTOR, nullable=_upcoming_nullable)
+
+
+def group_leader_schema() -> Schema:
+    schema = message_schema(pb.GroupLeader.DESCRIPTOR, nullable=lambda field: False)
+    schema["properties"]["name"]["description"] = 'First name and last initial ("Jane D.").'
+    schema["properties"]["avatar"] |= {
+        "format": "uri",
+        "description": "Thumbnail URL, or the default avatar when the leader has none.",
+    }
+    return schema
+
+
+def upcoming_page_schema() -> Schema:
+    return message_schema(pb.ListUpcomingMeetingsResponse.DESCRIPTOR, nullable=lambda f: False)
+
+
+# --- examples from the legacy pages ----------------------------------------------------------
+
+_EXAMPLE_ROW = {
+    "name": "Morning Grief Support Circle",
+    "meeting_type": "Group",
+    "start_time": "2026-05-23T15:00:00.000Z",
+    "status": "scheduled",
+    "group_leader": 4501,
+    "price": 0,
+}
+EXPORT_EXAMPLES: Mapping[str, Any] = {
+    "unpaginated": {
+        "summary": "Without page or per_page: every matching meeting, streamed",
+        "value": {
+            "success": True,
+            "meetings": [
+                _EXAMPLE_ROW,
+                {
+                    "name": "Evening Recovery Check-in",
+                    "meeting_type": "Group",
+                    "start_time": "2026-05-24T23:30:00.000Z",
+                    "status": "scheduled",
+                    "group_leader": 4502,
+                    "price": 10,
+                },
+            ],
+        },
+    },
+    "paginated": {
+        "summary": "With page and/or per_page",
+        "value": {
+            "success": True,
+            "metadata": {"page": 1, "per_page": 100, "total_pages": 3, "total_count": 250},
+            "meetings": [_EXAMPLE_ROW],
+        },
+    },
+}
+UPCOMING_EXAMPLE: Mapping[str, Any] = {
+    "current_page": 1,
+    "items": 20,
+    "total_items": 2,
+    "total_pages": 1,
+    "meetings": [
+        {
+            "id": 9123,
+            "name": "Morning Grief Support Circle",
+            "start_time": "2026-05-23T15:00:00.000Z",
+            "end_time": "2026-05-23T16:00:00.000Z",
+            "duration": "1 hour",
+            "duration_in_minutes": 60,
+            "topic": "Grief & Loss",
+            "description": "A supportive space to share and process grief.",
+            "location": "heypeers",
+            "meeting_series_id": 412,
+            "max_attendees": 12,
+            "registered_attendees": 7,
+            "group_leader": {
+                "id": 4501,
+                "name": "Jane D.",
+                "avatar": "https://heypeers-assets.s3.amazonaws.com/users/avatars/thumb/4501.png",
+            },
+        },
+        {
+            "id": 9124,
+            "name": "Evening Recovery Check-in",
+            "start_time": "2026-05-24T23:30:00.000Z",
+            "end_time": "2026-05-25T00:30:00.000Z",
+            "duration": "1 hour",
+            "duration_in_minutes": 60,
+            "topic": "Substance Use Recovery",
+            "description": None,
+            "location": "zoom",
+            "meeting_series_id": None,
+            "max_attendees": 20,
+            "registered_attendees": 0,
+            "group_leader": None,
+        },
+    ],
+}
+
+
+# --- operations: one legacy shape per RPC ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """A status code an RPC answers with, and when (the HTTP status comes from the table)."""
+
+    code: grpc.StatusCode
+    when: str
+    example: str | None = None
+
+
+@dataclass(frozen=True)
+class LegacyOperation:
+    """What the legacy page of an RPC documents beyond its route."""
+
+    tag: str
+    summary: str
+    description: str
+    success: Callable[[], Schema]  # the 200 response object
+    errors: tuple[ErrorCase, ...]
+    authenticated: bool = True
+
+
+_UNAVAILABLE = ErrorCase(
+    C.UNAVAILABLE,
+    "the database or the gRPC backend cannot be reached",
+    "Service unavailable; try again shortly",
+)
+_DEADLINE = ErrorCase(C.DEADLINE_EXCEEDED, "the request took too long and was stopped")
+_TOKEN_ERRORS = (
+    ErrorCase(
+        C.UNAUTHENTICATED,
+        "the bearer token is missing, malformed, badly signed, expired, or names an "
+        "organization that does not exist",
+        "Unauthorized Access",
+    ),
+    ErrorCase(
+        C.PERMISSION_DENIED,
+        "the token is for another organization than the one in the URL",
+        "Not Authorized",
+    ),
+)
+
+
+def _success(description: str, schema: Schema, examples: Mapping[str, Any]) -> Callable[[], Schema]:
+    def build() -> Schema:
+        return {
+            "description": description,
+            "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
+            "content": {"application/json": {"schema": schema, "examples": dict(examples)}},
+        }
+
+    return build
+
+
+LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
+    "Authenticate": LegacyOperation(
+        tag="Authentication",
+        summary="Exchange an access key for a bearer token",
+        description="The token names the organization and expires 24 hours after issue; "
+        "rotating the access key revokes it. `access_key` may also come in the query string.",
+        success=_success(
+            "The token.",
+            _ref("Token"),
+            {"token": {"value": {"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI1In0.c2lnbmF0dXJl"}}},
+        ),
+        errors=(
+            ErrorCase(
+                C.INVALID_ARGUMENT,
+                "the body is neither JSON nor a form",
+                "Request body must be a JSON object or a form",
+            ),
+            ErrorCase(
+                C.UNAUTHENTICATED, "the access key is wrong or missing", "Invalid Access Key"
+            ),
+            ErrorCase(C.INTERNAL, "an unexpected error (the message carries a request id)"),
+            _UNAVAILABLE,
+            _DEADLINE,
+        ),
+        authenticated=False,
+    ),
+    "ExportMeetings": LegacyOperation(
+        tag="Meetings",
+        summary="Export meetings: your columns, any date range",
+        description="The meetings catalogue as stored, one object per meeting with exactly the "
+        "requested columns. Without `page`/`per_page` every matching meeting comes in one "
+        "response, streamed as it is read (ordered by start_time, then id); a stream that "
+        "fails after the 200 was sent ends without its closing brackets, so a truncated "
+        "export never parses as JSON. GET and POST are equivalent; POST takes the same "
+        "names as a JSON object or a form.",
+        success=_success(
+            "The meetings; with metadata when paginated.",
+            {"oneOf": [_ref("ExportMeetingsResult"), _ref("ExportMeetingsPage")]},
+            EXPORT_EXAMPLES,
+        ),
+        errors=(
+            ErrorCase(
+                C.INVALID_ARGUMENT,
+                "a parameter is invalid (reporting_days, report_type, a date not in "
+                "MM/DD/YYYY HH:MM AM/PM, custom without both dates, a page that is not an "
+                "integer, a body that is neither JSON nor a form)",
+                "Invalid reporting_days: accepted values are all, all_past, all_upcoming, "
+                "today, current_month, last_week, last_month, custom",
+            ),
+            ErrorCase(
+                C.INTERNAL,
+                "an unexpected error: the message says what failed and carries a request id "
+                "(also in the logs), never internals",
+            ),
+            *_TOKEN_ERRORS,
+            _UNAVAILABLE,
+            _DEADLINE,
+        ),
+    ),
+    "ListUpcomingMeetings": LegacyOperation(
+        tag="Meetings",
+        summary="List upcoming meetings: the display feed",
+        description="One page of the meetings that have not ended and are neither cancelled "
+        "nor complete (a meeting in progress is listed), ordered by start_time, then id. "
+        "Each meeting has every key, null where unset.",
+        success=_success(
+            "One page of upcoming meetings.",
+            _ref("UpcomingMeetingsPage"),
+            {"page": {"value": UPCOMING_EXAMPLE}},
+        ),
+        errors=(
+            ErrorCase(
+                C.INVALID_ARGUMENT,
+                "meeting_series_id is not a positive integer, or page/items is not an integer",
+                "Parameter meeting_series_id must be a positive integer",
+            ),
+            *_TOKEN_ERRORS,
+            ErrorCase(C.INTERNAL, "an unexpected error (the message carries a request id)"),
+            _UNAVAILABLE,
+            _DEADLINE,
+        ),
+    ),
+}
+
+
+def error_responses(rpc_name: str, cases: Iterable[ErrorCase]) -> dict[str, Schema]:
+    """Error cases grouped by the HTTP status the gateway's table gives them on this RPC."""
+    by_status: dict[int, list[ErrorCase]] = {}
+    for case in cases:
+        by_status.setdefault(http_status(rpc_name, case.code), []).append(case)
+    responses: dict[str, Schema] = {}
+    for status in sorted(by_status):
+        grouped = by_status[status]
+        examples = {
+            case.code.name.lower(): {"value": {"error": case.example}}
+            for case in grouped
+            if case.example
+        }
+        media: Schema = {"schema": _ref("Error")}
+        if examples:
+            media["examples"] = examples
+        responses[str(status)] = {
+            "description": _sentence("; or ".join(case.when for case in grouped)),
+            "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
+            "content": {"application/json": media},
+        }
+    return responses
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _operation_id(route: Route, routes: list[Route]) -> str:
+    # An RPC with several bindings (GET and POST export) gets one id per method.
+    siblings = [r for r in routes if r.rpc_name == route.rpc_name]
+    if len(siblings) == 1:
+        return _lower_camel(route.rpc_name)
+    return _lower_camel(route.rpc_name) + route.http_method.title()
+
+
+def _lower_camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def operation(route: Route, routes: list[Route]) -> Schema:
+    try:
+        legacy = LEGACY_OPERATIONS[route.rpc_name]
+    except KeyError:
+        raise LookupError(
+            f"{route.rpc_name} has an HTTP route but no legacy shape in gateway.openapi"
+        ) from None
+    parameters = path_parameters(route)
+    if not route.body:
+        parameters += query_parameters(route)
+    parameters.append({"$ref": "#/components/parameters/RequestId"})
+    result: Schema = {
+        "operationId": _operation_id(route, routes),
+        "tags": [legacy.tag],
+        "summary": legacy.summary,
+        "description": legacy.description,
+        "parameters": parameters,
+    }
+    if route.body:
+        result["requestBody"] = request_body(route)
+    result["responses"] = {
+        "200": legacy.success(),
+        **error_responses(route.rpc_name, legacy.errors),
+    }
+    if not legacy.authenticated:
+        result["security"] = []
+    return result
+
+
+def component_schemas(routes: list[Route]) -> dict[str, Schema]:
+    schemas: dict[str, Schema] = {
+        "Error": error_schema(),
+        "Token": token_schema(),
+        "ExportedMeeting": exported_meeting_schema(),
+        "PageMetadata": page_metadata_schema(),
+        "ExportMeetingsResult": export_result_schema(paginated=False),
+        "ExportMeetingsPage": export_result_schema(paginated=True),
+        "UpcomingMeeting": upcoming_meeting_schema(),
+        "GroupLeader": group_leader_schema(),
+        "UpcomingMeetingsPage": upcoming_page_schema(),
+    }
+    for route in routes:
+        if route.body:
+            schemas[f"{route.rpc_name}Body"] = body_schema(route, form=False)
+            schemas[f"{route.rpc_name}Form"] = body_schema(route, form=True)
+    return schemas
+
+
+def _api_version() -> str:
+    try:
+        return metadata.version("meetings-api")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0"
+
+
+def build_openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every annotated route, built afresh from the descriptor."""
+    routes = service_routes()
+    paths: dict[str, Schema] = {}
+    for route in routes:
+        paths.setdefault(route.template, {})[route.http_method.lower()] = operation(route, routes)
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Meetings API",
+            "version": _api_version(),
+            "summary": "An organization's meetings: export and upcoming feed.",
+            "description": "The REST/JSON API for partners: the legacy URLs, parameters and JSON "
+            "shapes. Get a token from `POST /api/v2/authenticate`, then send "
+            "`Authorization: Bearer <token>` (a bare token is accepted too). Every response "
+            "carries `X-Request-Id`: yours when you sent one, otherwise a generated one; quote "
+            'it when reporting a problem. Every error body is `{"error": "<message>"}`.',
+        },
+        "tags": [
+            {"name": "Authentication", "description": "Access keys for bearer tokens."},
+            {"name": "Meetings", "description": "Your organization's meetings."},
+        ],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The token from POST /api/v2/authenticate.",
+                }
+            },
+            "parameters": {
+                "RequestId": {
+                    "name": "X-Request-Id",
+                    "in": "header",
+                    "required": False,
+                    "description": "Your id for this request (up to 128 letters, digits and "
+                    "`-_.:`); echoed on the response and written in the service's logs.",
+                    "schema": {"type": "string", "maxLength": 128},
+                }
+            },
+            "headers": {
+                "RequestId": {
+                    "description": "The request's id: the caller's, or a generated one.",
+                    "schema": {"type": "string"},
+                }
+            },
+            "schemas": component_schemas(routes),
+        },
+    }
+
+
+@cache
+def openapi_bytes() -> bytes:
+    """The document as served: the descriptor does not change while the process runs."""
+    return orjson.dumps(build_openapi())
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(
+        body=openapi_bytes(),
+        content_type="application/json",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def add_openapi_routes(app: web.Application) -> None:
+    """Serve the document at GET /openapi.json."""
+    app.router.add_get(OPENAPI_PATH, openapi_json)

@@ -1,0 +1,218 @@
+"""Prometheus metrics of the gRPC tier: RPCs by method and code, latency, active streams,
+exported rows, and the database pool.
+
+The RPC metrics use the names of go-grpc-prometheus (grpc_server_started_total,
+grpc_server_handled_total, grpc_server_handling_seconds) so existing gRPC dashboards work.
+Everything goes to prometheus_client's default registry: under `meetings serve` the gateway's
+GET /metrics shows it; a gRPC tier in a process of its own serves it with `serve_metrics`.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any
+
+import grpc
+import peewee
+from playhouse.pool import PooledDatabase
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+# Exports stream for as long as they need: the buckets reach 5 minutes.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+_RPC_LABELS = ["grpc_type", "grpc_service", "grpc_method"]
+
+RPCS_STARTED = Counter("grpc_server_started_total", "RPCs started on the server.", _RPC_LABELS)
+RPCS_HANDLED = Counter(
+    "grpc_server_handled_total",
+    "RPCs completed on the server, by status code.",
+    [*_RPC_LABELS, "grpc_code"],
+)
+RPC_LATENCY = Histogram(
+    "grpc_server_handling_seconds",
+    "Time from the start of an RPC to its status (the whole stream, for streaming RPCs).",
+    _RPC_LABELS,
+    buckets=LATENCY_BUCKETS,
+)
+ACTIVE_STREAMS = Gauge(
+    "meetings_grpc_active_streams",
+    "Streaming RPCs (server or bidirectional streams) in progress.",
+    ["grpc_service", "grpc_method"],
+)
+EXPORTED_ROWS = Counter(
+    "meetings_exported_rows_total",
+    "Meeting rows sent by the export RPCs (to gRPC callers and the REST gateway alike).",
+    ["grpc_method"],
+)
+
+
+def count_exported_rows(method: str, rows: int) -> None:
+    """Add `rows` sent by an export RPC (`method`: ExportMeetings or StreamExportMeetings).
+
+    For the export code: call it once per response or batch, not per row.
+    """
+    if rows > 0:
+        EXPORTED_ROWS.labels(method).inc(rows)
+
+
+def split_method(full_method: str) -> tuple[str, str]:
+    """`/package.Service/Method` as (package.Service, Method)."""
+    service, _, method = full_method.lstrip("/").rpartition("/")
+    return service, method
+
+
+def _code_of(context: grpc.ServicerContext, failure: BaseException | None) -> grpc.StatusCode:
+    # An abort records its code on the context before raising; any other exception is
+    # answered UNKNOWN by grpcio.
+    code = getattr(context, "code", lambda: None)()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    return grpc.StatusCode.OK if failure is None else grpc.StatusCode.UNKNOWN
+
+
+class _Observed:
+    """One RPC being measured."""
+
+    def __init__(self, kind: str, full_method: str) -> None:
+        self.labels = (kind, *split_method(full_method))
+        self.started = time.perf_counter()
+        RPCS_STARTED.labels(*self.labels).inc()
+
+    def done(self, code: grpc.StatusCode) -> None:
+        RPCS_HANDLED.labels(*self.labels, code.name).inc()
+        RPC_LATENCY.labels(*self.labels).observe(time.perf_counter() - self.started)
+
+
+class MetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Measures every RPC of every service (health and reflection included).
+
+    Put it first in the server's interceptors, so that it sees the status the others
+    settle on (MeetingsInterceptor turns every failure into an abort with a code).
+    """
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = continuation(details)
+        if handler is None:  # an unknown method: grpcio answers UNIMPLEMENTED itself
+            return None
+        method: str = details.method
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary("unary", method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream("server_stream", method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary("client_stream", method, handler.stream_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_stream is not None:
+            return grpc.stream_stream_rpc_method_handler(
+                self._stream("bidi_stream", method, handler.stream_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    @staticmethod
+    def _unary(
+        kind: str, method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]
+    ) -> Callable[[Any, grpc.ServicerContext], Any]:
+        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+            observed = _Observed(kind, method)
+            try:
+                response = behavior(request, context)
+            except BaseException as exc:
+                observed.done(_code_of(context, exc))
+                raise
+            observed.done(_code_of(context, None))
+            return response
+
+        return handle
+
+    @staticmethod
+    def _stream(
+        kind: str, method: str, behavior: Callable[[Any, grpc.ServicerContext], Iterable[Any]]
+    ) -> Callable[[Any, grpc.ServicerContext], Generator[Any, None, None]]:
+        def handle(request: Any, context: grpc.ServicerContext) -> Generator[Any, None, None]:
+            observed = _Observed(kind, method)
+            active = ACTIVE_STREAMS.labels(*observed.labels[1:])
+            active.inc()
+            try:
+                yield from behavior(request, context)
+            except GeneratorExit:
+                # grpcio closes the generator when the client cancelled or the deadline passed.
+                observed.done(grpc.StatusCode.CANCELLED)
+                raise
+            except BaseException as exc:
+                observed.done(_code_of(context, exc))
+                raise
+            else:
+                observed.done(_code_of(context, None))
+            finally:
+                active.dec()
+
+        return handle
+
+
+# --- the database pool -----------------------------------------------------------------------
+
+# Pools being watched; weak, so a database closed and dropped (as in tests) is forgotten.
+_POOLS: weakref.WeakSet[PooledDatabase] = weakref.WeakSet()
+
+
+def watch_database_pool(database: peewee.Database) -> None:
+    """Report `database`'s pool at scrape time; a database without a pool is ignored."""
+    if isinstance(database, PooledDatabase):
+        _POOLS.add(database)
+
+
+class DatabasePoolCollector(Collector):
+    """Pool use read when Prometheus scrapes, summed over the pools of this process."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        in_use = idle = limit = 0
+        for pool in list(_POOLS):
+            # peewee keeps no public counters; these are the pool's own bookkeeping.
+            in_use += len(pool._in_use)
+            idle += len(pool._connections)
+            limit += pool._max_connections or 0
+        connections = GaugeMetricFamily(
+            "meetings_db_pool_connections",
+            "Pooled database connections, by state (in_use: lent to an RPC).",
+            labels=["state"],
+        )
+        connections.add_metric(["in_use"], in_use)
+        connections.add_metric(["idle"], idle)
+        yield connections
+        yield GaugeMetricFamily(
+            "meetings_db_pool_max_connections",
+            "The most connections the pools may open (0: no pool).",
+            value=limit,
+        )
+
+
+REGISTRY.register(DatabasePoolCollector())
+
+
+def serve_metrics(address: str) -> None:
+    """Serve GET /metrics on `address` (host:port) from a background thread.
+
+    For a gRPC tier running without the gateway in its process (`meetings grpc-server`).
+    """
+    host, _, port = address.rpartition(":")
+    start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1")

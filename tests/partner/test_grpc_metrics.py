@@ -1,0 +1,156 @@
+"""The gRPC tier's metrics: RPCs by method and code, latency, streams, rows, the pool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+import peewee
+import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from playhouse.pool import PooledSqliteDatabase
+from prometheus_client import REGISTRY
+
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
+from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+from server.auth import Authenticator
+from server.config import Settings
+from server.interceptors import MeetingsInterceptor
+from server.metrics import (
+    MetricsInterceptor,
+    count_exported_rows,
+    watch_database_pool,
+)
+from server.servicer import MeetingsServicer
+from tests.conftest import TEST_SECRET
+from tests.partner.conftest import ACCESS_KEY, ORG_ID
+
+SERVICE = "heypeers.meetings.v1.MeetingsService"
+
+
+def value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+def metered_channel(
+    db: peewee.Database, settings: Settings, partner_data: object
+) -> Iterator[grpc.Channel]:
+    """MeetingsService and health behind MetricsInterceptor, first, as create_server should."""
+    authenticator = Authenticator(TEST_SECRET, settings.token_ttl, settings.clock)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=4),
+        interceptors=[MetricsInterceptor(), MeetingsInterceptor(db, authenticator)],
+    )
+    pb_grpc.add_MeetingsServiceServicer_to_server(
+        MeetingsServicer(authenticator, settings.clock), server
+    )
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    yield channel
+    channel.close()
+    server.stop(None).wait()
+
+
+def test_unary_rpcs_are_counted_by_method_and_code(metered_channel: grpc.Channel) -> None:
+    stub = pb_grpc.MeetingsServiceStub(metered_channel)
+    labels = {"grpc_type": "unary", "grpc_service": SERVICE, "grpc_method": "Authenticate"}
+    started = value("grpc_server_started_total", **labels)
+    ok = value("grpc_server_handled_total", **labels, grpc_code="OK")
+    refused = value("grpc_server_handled_total", **labels, grpc_code="UNAUTHENTICATED")
+    timed = value("grpc_server_handling_seconds_count", **labels)
+
+    stub.Authenticate(pb.AuthenticateRequest(access_key=ACCESS_KEY))
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.Authenticate(pb.AuthenticateRequest(access_key="wrong"))
+    assert failure.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    assert value("grpc_server_started_total", **labels) == started + 2
+    assert value("grpc_server_handled_total", **labels, grpc_code="OK") == ok + 1
+    assert value("grpc_server_handled_total", **labels, grpc_code="UNAUTHENTICATED") == refused + 1
+    assert value("grpc_server_handling_seconds_count", **labels) == timed + 2
+
+
+def test_streams_are_counted_and_leave_the_active_gauge_at_rest(
+    metered_channel: grpc.Channel,
+) -> None:
+    stub = pb_grpc.MeetingsServiceStub(metered_channel)
+    labels = {
+        "grpc_type": "server_stream",
+        "grpc_service": SERVICE,
+        "grpc_method": "StreamExportMeetings",
+    }
+    refused = value("grpc_server_handled_total", **labels, grpc_code="UNAUTHENTICATED")
+    with pytest.raises(grpc.RpcError):
+        list(stub.StreamExportMeetings(pb.StreamExportMeetingsRequest(organization_id=ORG_ID)))
+    assert value("grpc_server_handled_total", **labels, grpc_code="UNAUTHENTICATED") == refused + 1
+    active = {"grpc_service": SERVICE, "grpc_method": "StreamExportMeetings"}
+    assert value("meetings_grpc_active_streams", **active) == 0
+
+
+def test_other_services_are_measured_too(metered_channel: grpc.Channel) -> None:
+    labels = {
+        "grpc_type": "unary",
+        "grpc_service": "grpc.health.v1.Health",
+        "grpc_method": "Check",
+        "grpc_code": "OK",
+    }
+    before = value("grpc_server_handled_total", **labels)
+    health_pb2_grpc.HealthStub(metered_channel).Check(health_pb2.HealthCheckRequest())
+    assert value("grpc_server_handled_total", **labels) == before + 1
+
+
+class _Context:
+    """The little of grpc.ServicerContext the interceptor reads."""
+
+    def code(self) -> grpc.StatusCode | None:
+        return None
+
+
+def test_a_stream_closed_by_the_server_for_a_gone_client_counts_as_cancelled() -> None:
+    def behavior(request: Any, context: Any) -> Iterator[int]:
+        yield from range(10)
+
+    handler = MetricsInterceptor._stream("server_stream", "/test.Svc/Rows", behavior)
+    labels = {"grpc_type": "server_stream", "grpc_service": "test.Svc", "grpc_method": "Rows"}
+    active = {"grpc_service": "test.Svc", "grpc_method": "Rows"}
+    cancelled = value("grpc_server_handled_total", **labels, grpc_code="CANCELLED")
+
+    rows = handler(object(), _Context())  # type: ignore[arg-type]
+    assert next(iter(rows)) == 0
+    assert value("meetings_grpc_active_streams", **active) == 1
+    rows.close()  # what grpcio does when the client cancels or the deadline passes
+
+    assert value("grpc_server_handled_total", **labels, grpc_code="CANCELLED") == cancelled + 1
+    assert value("meetings_grpc_active_streams", **active) == 0
+
+
+def test_exported_rows_are_counted_by_the_export_code() -> None:
+    before = value("meetings_exported_rows_total", grpc_method="StreamExportMeetings")
+    count_exported_rows("StreamExportMeetings", 500)
+    count_exported_rows("StreamExportMeetings", 0)
+    assert value("meetings_exported_rows_total", grpc_method="StreamExportMeetings") == before + 500
+
+
+def test_database_pool_use_is_reported_at_scrape_time(tmp_path: Path) -> None:
+    pool = PooledSqliteDatabase(str(tmp_path / "pool.db"), max_connections=3)
+    before = {
+        state: value("meetings_db_pool_connections", state=state) for state in ("in_use", "idle")
+    }
+    limit = value("meetings_db_pool_max_connections")
+    watch_database_pool(pool)
+    watch_database_pool(peewee.SqliteDatabase(":memory:"))  # no pool: ignored
+
+    pool.connect()
+    assert value("meetings_db_pool_connections", state="in_use") == before["in_use"] + 1
+    assert value("meetings_db_pool_max_connections") == limit + 3
+    pool.close()  # back to the pool
+    assert value("meetings_db_pool_connections", state="in_use") == before["in_use"]
+    assert value("meetings_db_pool_connections", state="idle") == before["idle"] + 1
+    pool.close_all()
