@@ -15,56 +15,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.processes import GRPCURL, cli_values, run_cli, serving
+from tests.store.documents import spec_document
 
 SECRET = {"MEETINGS_JWT_SECRET": "process-test-secret-0123456789abcdef0123"}
 
-SPEC_FIXTURE: dict[str, Any] = {
-    "organizations": [
-        {
-            "id": 5,
-            "name": "Acme",
-            "access_key": "abcdefghijklmnopqrstuvwx",
-            "time_zone": "America/New_York",
-            "eap": False,
-            "hpc_organization_id": None,
-        }
-    ],
-    "users": [
-        {
-            "id": 4501,
-            "first_name": "Jane",
-            "last_name": "Doe",
-            "avatar_url": "https://assets.example.org/users/avatars/thumb/4501.png",
-        }
-    ],
-    "meeting_series": [{"id": 412, "organization_id": 5}],
-    "meetings": [
-        {
-            "id": 9123,
-            "organization_id": 5,
-            "name": "Morning Grief Support Circle",
-            "meeting_type": "Group",
-            "start_time": "2026-05-23T15:00:00+00:00",
-            "duration": 60,
-            "status": "scheduled",
-            "topic": "Grief & Loss",
-            "special_focus": None,
-            "host": "HeyPeers",
-            "location": "heypeers",
-            "price": None,
-            "max_attendees": 12,
-            "meeting_description": "A supportive space.",
-            "group_leader_id": 4501,
-            "privacy": False,
-            "eap": False,
-            "allow_meeting_donation": False,
-            "invitation_only": False,
-            "wait_list": False,
-            "meeting_series_id": 412,
-        }
-    ],
-    "registrations": [{"meeting_id": 9123, "user_id": 4501, "status": "registered"}],
-}
+SPEC_FIXTURE = spec_document()
 
 
 def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
