@@ -36,9 +36,9 @@ Meetings API is ready.{demo}
     curl -s -X POST http://{{http}}/api/v2/authenticate \\
          -H 'Content-Type: application/json' -d '{{{{"access_key": "{key}"}}}}'
   Then (TOKEN=...):
-    curl -s -H "Authorization: Bearer $TOKEN" \\
+    curl -s -g -H "Authorization: Bearer $TOKEN" \\
       'http://{{http}}/api/v2/organizations/{org}/upcoming_meetings?items=5'
-    curl -s -H "Authorization: Bearer $TOKEN" \\
+    curl -s -g -H "Authorization: Bearer $TOKEN" \\
       'http://{{http}}/api/v2/organizations/{org}/export_meetings?reporting_days=all_upcoming&column[]=name&column[]=start_time&page=1&per_page=5'
     .venv/bin/grpcurl -plaintext {{grpc}} list
     .venv/bin/grpcurl -plaintext -H "authorization: Bearer $TOKEN" \\
