@@ -14,8 +14,10 @@ from gateway.calls import REQUEST_ID
 from gateway.channel import channel_target, open_channel
 from gateway.docs import add_docs_routes
 from gateway.errors import error_response
+from gateway.export_page import add_export_page_routes
 from gateway.handler import Handler, make_handler
 from gateway.health import add_health_routes
+from gateway.limits import GatewayLimits, add_limits
 from gateway.observability import add_observability
 from gateway.openapi import add_openapi_routes
 from gateway.routes import service_routes
@@ -69,7 +71,13 @@ def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -
     """
     upstreams = (upstream,) if isinstance(upstream, str) else tuple(upstream)
     channel_target(upstreams)  # a bad address fails here, not at the first request
-    app = web.Application(middlewares=[request_id_middleware])
+    limits = GatewayLimits.from_env()
+    app = web.Application(
+        middlewares=[request_id_middleware],
+        client_max_size=limits.max_body_bytes,
+        handler_args=limits.handler_args(),
+    )
+    add_limits(app, limits)
     app.on_response_prepare.append(echo_request_id)
 
     async def channel_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -89,5 +97,6 @@ def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -
     add_health_routes(app, lambda: app[CHANNEL])
     add_openapi_routes(app)
     add_docs_routes(app)
+    add_export_page_routes(app)
     add_observability(app)
     return app

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from types import MappingProxyType
+from typing import Any
 
 import grpc
 import orjson
 from aiohttp import web
+from google.protobuf.message import DecodeError
+from google.rpc import error_details_pb2, status_pb2
+
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
 class BindError(Exception):
@@ -88,16 +94,57 @@ def error_message(code: grpc.StatusCode, server_message: str | None, request_id:
     return _GATEWAY_MESSAGES.get(code, f"Unexpected error (request id {request_id})")
 
 
-def error_response(status: int, message: str) -> web.Response:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
-        status=status, body=orjson.dumps({"error": message}), content_type="application/json"
+        status=status,
+        body=orjson.dumps({"error": message}),
+        content_type="application/json",
+        headers=headers,
     )
 
 
+# Headers of aiohttp's own error answers worth keeping (405 must say what is allowed).
+_KEPT_HEADERS = ("Allow", "Retry-After")
+
+
+def http_exception_response(exc: web.HTTPException) -> web.Response:
+    """aiohttp's own 4xx/5xx answer (404, 405, 413, ...) in the legacy error shape."""
+    headers = {name: exc.headers[name] for name in _KEPT_HEADERS if name in exc.headers}
+    return error_response(exc.status, exc.reason, headers or None)
+
+
+def retry_delay(error: grpc.aio.AioRpcError) -> float | None:
+    """The RetryInfo delay (seconds) among the status details of a failed call, if any."""
+    metadata: Any = error.trailing_metadata() or ()
+    for key, value in metadata:
+        if key != STATUS_DETAILS_KEY or not isinstance(value, bytes):
+            continue
+        try:
+            status = status_pb2.Status.FromString(value)
+        except DecodeError:
+            return None
+        for detail in status.details:
+            info = error_details_pb2.RetryInfo()
+            if detail.Is(info.DESCRIPTOR) and detail.Unpack(info):
+                return float(info.retry_delay.ToTimedelta().total_seconds())
+    return None
+
+
 def rpc_error_response(
-    rpc_name: str, code: grpc.StatusCode, server_message: str | None, request_id: str
+    rpc_name: str,
+    code: grpc.StatusCode,
+    server_message: str | None,
+    request_id: str,
+    *,
+    retry_after: float | None = None,
 ) -> web.Response:
-    """The legacy error response for an RPC that ended with `code`."""
+    """The legacy error response for an RPC that ended with `code`; a RetryInfo delay becomes
+    a Retry-After header (whole seconds, at least 1)."""
+    headers = None
+    if retry_after is not None:
+        headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
     return error_response(
-        http_status(rpc_name, code), error_message(code, server_message, request_id)
+        http_status(rpc_name, code), error_message(code, server_message, request_id), headers
     )

@@ -22,6 +22,17 @@ from aiohttp import web
 from google.protobuf import descriptor
 
 from gateway.errors import http_status
+from gateway.legacy.export_formats import (
+    COLUMN_LABELS,
+    CSV,
+    FORMATS,
+    JSON_KEYS,
+    NDJSON,
+    NDJSON_NEW_NAME,
+    UTF8_BOM,
+    CsvWriter,
+    NdjsonWriter,
+)
 from gateway.routes import Route, service_routes
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
@@ -256,7 +267,33 @@ def body_schema(route: Route, *, form: bool) -> Schema:
     for field in _legacy_fields(route):
         name = legacy_name(field) + ("[]" if form and field.is_repeated else "")
         properties[name] = _documented(_body_value_schema(field), legacy_name(field))
+    for parameter in GATEWAY_PARAMETERS.get(route.rpc_name, {}).values():
+        properties[parameter["name"]] = {
+            **parameter["schema"],
+            "description": parameter["description"],
+        }
     return {"type": "object", "properties": properties}
+
+
+# Parameters the gateway reads itself (no request field carries them), by RPC, as
+# components/parameters entries (referenced from the query) and body properties.
+_FORMAT_DESCRIPTION = (
+    "The export's format; it wins over `Accept`. Without it, `Accept` chooses: "
+    "`text/csv`, `application/x-ndjson` (or `application/ndjson`), and JSON for "
+    "`application/json`, `*/*`, no Accept, or an Accept that allows none of them (never a "
+    "406: legacy clients send all sorts). Any other value is a 400 naming the accepted ones."
+)
+GATEWAY_PARAMETERS: Mapping[str, Mapping[str, Schema]] = {
+    "ExportMeetings": {
+        "ExportFormat": {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": _FORMAT_DESCRIPTION,
+            "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+        }
+    }
+}
 
 
 def request_body(route: Route) -> Schema:
@@ -533,6 +570,100 @@ def _success(description: str, schema: Schema, examples: Mapping[str, Any]) -> C
     return build
 
 
+def _header(description: str, schema: Schema | None = None) -> Schema:
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+# Headers of the export's 200, as components/headers entries.
+EXPORT_HEADERS: Mapping[str, Schema] = {
+    "Vary": _header("`Accept, Accept-Encoding`: the body depends on both."),
+    "ContentEncoding": _header(
+        "`gzip` when the request's Accept-Encoding allows it (flushed batch by batch).",
+        {"type": "string", "enum": ["gzip"]},
+    ),
+    "ContentDisposition": _header(
+        'CSV and NDJSON only: `attachment; filename="meetings-<organization id>-<UTC date '
+        'YYYYMMDD>.csv"` (`...-page-<n>.csv` for a page).'
+    ),
+    "XPage": _header("CSV and NDJSON pages: metadata.page.", _COUNT),
+    "XPerPage": _header("CSV and NDJSON pages: metadata.per_page.", _COUNT),
+    "XTotalPages": _header("CSV and NDJSON pages: metadata.total_pages.", _COUNT),
+    "XTotalCount": _header("CSV and NDJSON pages: metadata.total_count.", _COUNT),
+    "Link": _header(
+        'CSV and NDJSON pages asked for with GET: RFC 8288 links `rel="first"`, `"prev"`, '
+        '`"next"`, `"last"` (the request\'s query with another page).'
+    ),
+}
+_EXPORT_HEADER_NAMES = {
+    "Vary": "Vary",
+    "Content-Encoding": "ContentEncoding",
+    "Content-Disposition": "ContentDisposition",
+    "X-Page": "XPage",
+    "X-Per-Page": "XPerPage",
+    "X-Total-Pages": "XTotalPages",
+    "X-Total-Count": "XTotalCount",
+    "Link": "Link",
+}
+
+
+def _example_columns() -> list[str]:
+    keys = {JSON_KEYS.get(column, column): column for column in COLUMN_LABELS}
+    rows = EXPORT_EXAMPLES["unpaginated"]["value"]["meetings"]
+    return [keys[key] for key in rows[0]]
+
+
+def csv_example() -> str:
+    """The unpaginated example's rows as the gateway writes them in CSV (BOM left out)."""
+    writer = CsvWriter(_example_columns())
+    rows = orjson.dumps(EXPORT_EXAMPLES["unpaginated"]["value"]["meetings"])[1:-1]
+    return (writer.head() + writer.rows(rows)).decode().removeprefix(UTF8_BOM)
+
+
+def ndjson_example() -> str:
+    rows = orjson.dumps(EXPORT_EXAMPLES["unpaginated"]["value"]["meetings"])[1:-1]
+    return NdjsonWriter().rows(rows).decode()
+
+
+def export_success() -> Schema:
+    """The export's 200: legacy JSON, or CSV, or NDJSON; the headers that may come with it."""
+    response = _success(
+        "The meetings; with metadata when paginated (in headers for CSV and NDJSON).",
+        {"oneOf": [_ref("ExportMeetingsResult"), _ref("ExportMeetingsPage")]},
+        EXPORT_EXAMPLES,
+    )()
+    response["headers"] |= {
+        header: {"$ref": f"#/components/headers/{name}"}
+        for header, name in _EXPORT_HEADER_NAMES.items()
+    }
+    ndjson = {
+        "schema": {
+            "type": "string",
+            "description": "One ExportedMeeting object per line, each line ending in LF; the "
+            "same bytes as the objects of the JSON export.",
+        },
+        "example": ndjson_example(),
+    }
+    response["content"] |= {
+        CSV.content_type.split(";")[0]: {
+            "schema": {
+                "type": "string",
+                "description": "UTF-8 with a byte order mark (for Excel). A header row of the "
+                "column labels in the requested order (Name, Meeting Type, ..., Wait List), "
+                "then one row per meeting; CRLF line ends, RFC 4180 quoting. null is an empty "
+                "cell, flags are true/false, numbers as in the JSON. A text cell that starts "
+                "with =, +, -, @, a tab or a carriage return (or their full-width forms) gets "
+                "a leading single quote, so spreadsheets show it instead of running it; "
+                "numbers are never changed.",
+            },
+            "example": csv_example(),
+        },
+        NDJSON.content_type.split(";")[0]: ndjson,
+        NDJSON_NEW_NAME.content_type.split(";")[0]: ndjson,
+    }
+    return response
+
+
 LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
     "Authenticate": LegacyOperation(
         tag="Authentication",
@@ -567,12 +698,17 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
         "response, streamed as it is read (ordered by start_time, then id); a stream that "
         "fails after the 200 was sent ends without its closing brackets, so a truncated "
         "export never parses as JSON. GET and POST are equivalent; POST takes the same "
-        "names as a JSON object or a form.",
-        success=_success(
-            "The meetings; with metadata when paginated.",
-            {"oneOf": [_ref("ExportMeetingsResult"), _ref("ExportMeetingsPage")]},
-            EXPORT_EXAMPLES,
-        ),
+        "names as a JSON object or a form.\n\n"
+        "**Formats.** `format=csv|ndjson|json` (query or body) or `Accept` choose JSON (the "
+        "default), CSV (a header row of the column labels, RFC 4180, UTF-8 with a byte order "
+        "mark) or NDJSON (one JSON object per line, the same bytes as in the JSON export). "
+        "CSV and NDJSON stream like JSON; paginated, they hold the page's rows and the "
+        "metadata comes in `X-Page`, `X-Per-Page`, `X-Total-Pages`, `X-Total-Count` (and a "
+        "`Link` header on GET). A CSV or NDJSON stream that fails after the 200 ends without "
+        "the final chunk of the chunked body: HTTP clients report the truncation.\n\n"
+        "**Compression.** With `Accept-Encoding: gzip` every format comes gzipped, still "
+        "streamed (flushed batch by batch).",
+        success=export_success,
         errors=(
             ErrorCase(
                 C.INVALID_ARGUMENT,
@@ -668,6 +804,10 @@ def operation(route: Route, routes: list[Route]) -> Schema:
     parameters = path_parameters(route)
     if not route.body:
         parameters += query_parameters(route)
+    parameters += [
+        {"$ref": f"#/components/parameters/{name}"}
+        for name in GATEWAY_PARAMETERS.get(route.rpc_name, {})
+    ]
     parameters.append({"$ref": "#/components/parameters/RequestId"})
     result: Schema = {
         "operationId": _operation_id(route, routes),
@@ -754,13 +894,19 @@ def build_openapi() -> dict[str, Any]:
                     "description": "Your id for this request (up to 128 letters, digits and "
                     "`-_.:`); echoed on the response and written in the service's logs.",
                     "schema": {"type": "string", "maxLength": 128},
-                }
+                },
+                **{
+                    name: parameter
+                    for parameters in GATEWAY_PARAMETERS.values()
+                    for name, parameter in parameters.items()
+                },
             },
             "headers": {
                 "RequestId": {
                     "description": "The request's id: the caller's, or a generated one.",
                     "schema": {"type": "string"},
-                }
+                },
+                **EXPORT_HEADERS,
             },
             "schemas": component_schemas(routes),
         },

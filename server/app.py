@@ -8,19 +8,26 @@ from dataclasses import dataclass
 
 import grpc
 import peewee
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.auth import Authenticator
 from server.config import Settings, resolve_jwt_secret
+from server.db_health import DatabaseHealth
 from server.interceptors import MeetingsInterceptor
 from server.metrics import MetricsInterceptor, watch_database_pool
+from server.peers import TrustedProxies
 from server.servicer import MeetingsServicer
+from server.throttle import FailureThrottle
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["MeetingsService"].full_name
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Every request message is a few hundred bytes; a megabyte is generous.
+MAX_RECEIVE_BYTES = 1024 * 1024
+# Metadata (headers) per call: a token is about 200 bytes.
+MAX_METADATA_BYTES = 16 * 1024
 # Clients keep a connection for this long at most, then reconnect: with client-side round
 # robin over DNS that is how servers added by scaling up start receiving traffic. RPCs in
 # flight (long exports included) finish on the old connection: the grace is unlimited.
@@ -35,11 +42,21 @@ class RunningServer:
     server: grpc.Server
     port: int
     health: health.HealthServicer
+    database_health: DatabaseHealth | None = None
 
     def stop(self, grace: float | None) -> None:
         """Refuse new RPCs, let those in flight finish within `grace` seconds, then stop."""
+        if self.database_health is not None:
+            self.database_health.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+
+
+def limit_connect_time(database: peewee.Database, seconds: int) -> None:
+    """Make a new PostgreSQL connection give up after `seconds` (libpq's connect_timeout),
+    unless the URL set its own, so an unreachable database answers UNAVAILABLE quickly."""
+    if isinstance(database, peewee.PostgresqlDatabase):
+        database.connect_params.setdefault("connect_timeout", seconds)
 
 
 def create_server(
@@ -57,12 +74,26 @@ def create_server(
     `extra_addresses` are further listening addresses, such as a worker's private unix socket.
     """
     authenticator = Authenticator(resolve_jwt_secret(settings), settings.token_ttl, settings.clock)
+    limit_connect_time(database, settings.db_connect_timeout)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    database_health = DatabaseHealth(
+        database, health_servicer, ("", SERVICE_NAME), settings.db_probe_interval
+    )
+    interceptor = MeetingsInterceptor(
+        database,
+        authenticator,
+        throttle=FailureThrottle(settings.auth_failure_limit, settings.auth_failure_period),
+        proxies=TrustedProxies(settings.trusted_proxies),
+        unary_timeout=settings.unary_timeout,
+        on_database_unavailable=database_health.report_unavailable,
+    )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="rpc"),
-        interceptors=[MetricsInterceptor(), MeetingsInterceptor(database, authenticator)],
+        interceptors=[MetricsInterceptor(), interceptor],
         options=[
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_receive_message_length", 1024 * 1024),
+            ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
             ("grpc.so_reuseport", 1 if reuse_port else 0),
             ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
             ("grpc.keepalive_permit_without_calls", 1),
@@ -72,7 +103,6 @@ def create_server(
     pb_grpc.add_MeetingsServiceServicer_to_server(
         MeetingsServicer(authenticator, settings.clock), server
     )
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
@@ -85,6 +115,5 @@ def create_server(
             raise OSError(f"cannot listen on {extra}")
     watch_database_pool(database)
     server.start()
-    for name in ("", SERVICE_NAME):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer)
+    database_health.start()
+    return RunningServer(server, port, health_servicer, database_health)

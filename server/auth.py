@@ -9,11 +9,14 @@ from server.config import Clock
 from server.errors import PermissionDenied, Unauthenticated
 from server.tokens import InvalidToken, mint_token, read_token
 from store import organizations
+from store.keys import ACCESS_KEY_LENGTH, access_key_matches
 from store.models import Organization
 
 INVALID_ACCESS_KEY = "Invalid Access Key"
 UNAUTHORIZED_ACCESS = "Unauthorized Access"
 NOT_AUTHORIZED = "Not Authorized"
+# Keys are 24 characters; a much longer value is refused without hashing it.
+MAX_ACCESS_KEY_CHARS = 16 * ACCESS_KEY_LENGTH
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,17 @@ class Authenticator:
         self._clock = clock
 
     def authenticate(self, access_key: str) -> IssuedToken:
-        org = organizations.find_by_access_key(access_key) if access_key else None
-        if org is None:
+        """A token for the organization holding `access_key`; Unauthenticated otherwise.
+
+        The key is looked up by its sha256 digest, so the database compares digests, never
+        the key: how long that comparison takes can tell an attacker at most a prefix of the
+        digest of a key they already hold, which brings them no closer to another key (that
+        would take a sha256 preimage). The key found is then checked against the digest
+        once more in constant time (hmac.compare_digest).
+        """
+        usable = 0 < len(access_key) <= MAX_ACCESS_KEY_CHARS
+        org = organizations.find_by_access_key(access_key) if usable else None
+        if org is None or not access_key_matches(access_key, org.access_key_digest or ""):
             raise Unauthenticated(INVALID_ACCESS_KEY)
         token, expires_at = mint_token(
             self._secret, org.id, org.key_generation, self._clock(), self._ttl

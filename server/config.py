@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from server.tokens import MIN_SECRET_BYTES
 from store.database import DEFAULT_URL, PoolOptions
 
 Clock = Callable[[], datetime]
@@ -20,6 +22,11 @@ log = logging.getLogger("meetings")
 
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051"
 DEFAULT_HTTP_ADDRESS = "127.0.0.1:8080"
+# Peers whose X-Forwarded-For is believed: the gateway of `meetings serve` and `--workers`
+# reaches its gRPC servers over loopback or unix sockets.
+DEFAULT_TRUSTED_PROXIES = ("127.0.0.0/8", "::1/128", "unix")
+# MEETINGS_ENV values that turn the production checks on.
+PRODUCTION_NAMES = frozenset({"production", "prod"})
 
 
 def utc_now() -> datetime:
@@ -49,6 +56,20 @@ class Settings:
     db_pool_size: int = PoolOptions.size
     db_stale_timeout: float = PoolOptions.stale_timeout
     db_pool_timeout: float = PoolOptions.wait_timeout
+    # MEETINGS_ENV=production: refuse to start with a signing secret under 32 bytes.
+    production: bool = False
+    # Failed Authenticate calls one client may make in a burst (0: no limit), and the seconds
+    # after which it may try once more.
+    auth_failure_limit: int = 10
+    auth_failure_period: float = 6.0
+    # Networks (CIDR, or "unix") whose X-Forwarded-For names the client (see server.peers).
+    trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
+    # The deadline of a unary RPC whose caller set none; streams get none by default.
+    unary_timeout: float = 30.0
+    # Seconds to wait for a new PostgreSQL connection (libpq counts at least 2).
+    db_connect_timeout: int = 2
+    # Seconds between the health service's database probes (0: no probe).
+    db_probe_interval: float = 1.0
     clock: Clock = field(default=utc_now, compare=False)
 
     @property
@@ -79,9 +100,55 @@ class Settings:
             "db_pool_timeout": _number(
                 env, "MEETINGS_DB_POOL_TIMEOUT", float, PoolOptions.wait_timeout
             ),
+            "production": is_production(env.get("MEETINGS_ENV", "")),
+            "auth_failure_limit": _number(env, "MEETINGS_AUTH_FAILURE_LIMIT", int, 10),
+            "auth_failure_period": _number(env, "MEETINGS_AUTH_FAILURE_PERIOD", float, 6.0),
+            "trusted_proxies": _networks(env, "MEETINGS_TRUSTED_PROXIES"),
+            "unary_timeout": _number(env, "MEETINGS_RPC_TIMEOUT", float, 30.0, minimum=0.001),
+            "db_connect_timeout": _number(env, "MEETINGS_DB_CONNECT_TIMEOUT", int, 2, minimum=1),
+            "db_probe_interval": _number(env, "MEETINGS_DB_PROBE_INTERVAL", float, 1.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.jwt_secret:
+            check_secret(settings.jwt_secret, settings.production, "MEETINGS_JWT_SECRET")
+        return settings
+
+
+def is_production(value: str) -> bool:
+    """Whether MEETINGS_ENV names production."""
+    return value.strip().lower() in PRODUCTION_NAMES
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return DEFAULT_TRUSTED_PROXIES
+    values = tuple(part for part in re.split(r"[,\s]+", raw) if part)
+    for value in values:
+        if value == "unix":
+            continue
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {value!r} is not a network (CIDR) or unix") from None
+    return values
+
+
+def check_secret(secret: str, production: bool, source: str) -> None:
+    """Refuse (production) or warn about a signing secret too short for HS256.
+
+    Raises SettingsError in production mode.
+    """
+    if len(secret.encode("utf-8")) >= MIN_SECRET_BYTES:
+        return
+    message = (
+        f"the JWT signing secret from {source} is {len(secret.encode())} bytes; HS256 needs "
+        f"at least {MIN_SECRET_BYTES}"
+    )
+    if production:
+        raise SettingsError(message + " (MEETINGS_ENV=production refuses to start)")
+    log.warning("%s; production mode would refuse it", message)
 
 
 def _number(
@@ -125,6 +192,7 @@ def resolve_jwt_secret(settings: Settings) -> str:
     all (written aside, then hard-linked into place), and the first process to link wins.
     """
     if settings.jwt_secret:
+        check_secret(settings.jwt_secret, settings.production, "MEETINGS_JWT_SECRET")
         return settings.jwt_secret
     path = secret_file_for(settings.database_url)
     if not settings.database_url.startswith("sqlite"):
@@ -136,7 +204,9 @@ def resolve_jwt_secret(settings: Settings) -> str:
             path,
         )
     if path.exists():
-        return path.read_text().strip()
+        kept = path.read_text().strip()
+        check_secret(kept, settings.production, str(path))
+        return kept
     path.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file with mode 0600.
     fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from store.errors import DatabaseUnavailable, NotFound
+from store.errors import DatabaseUnavailable, NotFound, QueryInterrupted
 
 log = logging.getLogger("meetings.server")
 
@@ -57,7 +57,27 @@ class Unimplemented(ServiceError):
     code = code_pb2.UNIMPLEMENTED
 
 
+class TooManyAttempts(ServiceError):
+    """A client failed too often; it may try again after `retry_after` seconds."""
+
+    code = code_pb2.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 UNAVAILABLE_MESSAGE = "Service unavailable: the database cannot be reached; try again shortly"
+DEADLINE_MESSAGE = "The request took too long and was stopped"
+
+
+# A status travels in trailers, which clients cap (8 KiB by default): a message quoting a
+# huge input would turn into the client's own RESOURCE_EXHAUSTED.
+MAX_MESSAGE_CHARS = 1000
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def _packed(message: object) -> any_pb2.Any:
@@ -72,19 +92,29 @@ def status_for(exc: BaseException, *, request_id: str, action: str) -> status_pb
         bad = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(
-                    field=v.field, description=v.description
+                    field=_capped(v.field), description=_capped(v.description)
                 )
                 for v in exc.violations
             ]
         )
-        return status_pb2.Status(code=exc.code, message=exc.message, details=[_packed(bad)])
+        return status_pb2.Status(
+            code=exc.code, message=_capped(exc.message), details=[_packed(bad)]
+        )
+    if isinstance(exc, TooManyAttempts):
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(max(1, round(exc.retry_after * 1000)))
+        retry = error_details_pb2.RetryInfo(retry_delay=delay)
+        return status_pb2.Status(code=exc.code, message=exc.message, details=[_packed(retry)])
     if isinstance(exc, ServiceError):
-        return status_pb2.Status(code=exc.code, message=exc.message)
+        return status_pb2.Status(code=exc.code, message=_capped(exc.message))
     if isinstance(exc, NotFound):
         return status_pb2.Status(code=code_pb2.NOT_FOUND, message=str(exc))
     if isinstance(exc, DatabaseUnavailable):
         log.warning("database unavailable request_id=%s: %s", request_id, exc)
         return status_pb2.Status(code=code_pb2.UNAVAILABLE, message=UNAVAILABLE_MESSAGE)
+    if isinstance(exc, QueryInterrupted):
+        log.info("query stopped while %s request_id=%s: %s", action, request_id, exc)
+        return status_pb2.Status(code=code_pb2.DEADLINE_EXCEEDED, message=DEADLINE_MESSAGE)
     log.error("unexpected error while %s request_id=%s", action, request_id, exc_info=exc)
     info = error_details_pb2.ErrorInfo(
         reason="INTERNAL_ERROR", domain=ERROR_DOMAIN, metadata={"request_id": request_id}

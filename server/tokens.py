@@ -1,18 +1,30 @@
-"""Bearer tokens: HS256 JWTs naming an organization and its access-key generation."""
+"""Bearer tokens: HS256 JWTs naming an organization and its access-key generation.
+
+The algorithm is pinned: a token whose header names anything but HS256 (`none`, HS384, HS512,
+RS256 and the rest, which is how key-confusion attacks begin) is refused before its signature
+is even looked at. Every time claim is checked against the injected clock, never the wall
+clock, with the same small leeway in both directions.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
 ALGORITHM = "HS256"
 LEEWAY = timedelta(seconds=30)
+# HMAC-SHA256 keys shorter than its output size weaken it (RFC 7518 section 3.2).
+MIN_SECRET_BYTES = 32
+# A token is a few hundred bytes; anything much longer is not one of ours.
+MAX_TOKEN_CHARS = 4096
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "org", "kgen")
 
 
 class InvalidToken(Exception):
-    """The token is malformed, badly signed, expired or lacks a claim."""
+    """The token is malformed, badly signed, expired, not yet valid or lacks a claim."""
 
 
 @dataclass(frozen=True)
@@ -37,22 +49,52 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
     """The claims of a valid token; InvalidToken otherwise."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise InvalidToken("too long")
     try:
+        header = jwt.get_unverified_header(token)
+        # PyJWT would refuse other algorithms too (algorithms=[...] below); checking the
+        # header first keeps the pin explicit and independent of the library's defaults.
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken(f"algorithm {header.get('alg')!r} is not {ALGORITHM}")
         claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub"], "verify_exp": False},
+            options={
+                "require": list(REQUIRED_CLAIMS),
+                # Time claims are checked below against the injected clock.
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    # Expiry is checked against the injected clock, not the wall clock.
-    exp, org, kgen = claims.get("exp"), claims.get("org"), claims.get("kgen")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (exp, org, kgen)):
+    exp, iat, org, kgen = (claims.get(name) for name in ("exp", "iat", "org", "kgen"))
+    if not all(_is_int(value) for value in (exp, iat, org, kgen)):
         raise InvalidToken("claims of the wrong type")
-    assert isinstance(exp, int) and isinstance(org, int) and isinstance(kgen, int)
-    if now.timestamp() > exp + LEEWAY.total_seconds():
+    assert isinstance(exp, int) and isinstance(iat, int)
+    assert isinstance(org, int) and isinstance(kgen, int)
+    if claims.get("sub") != str(org):
+        raise InvalidToken("sub and org disagree")
+    leeway = LEEWAY.total_seconds()
+    moment = now.timestamp()
+    if moment > exp + leeway:
         raise InvalidToken("expired")
-    return TokenClaims(org, kgen, datetime.fromtimestamp(exp, tz=now.tzinfo))
+    if iat > moment + leeway:
+        raise InvalidToken("issued in the future")
+    nbf = claims.get("nbf")
+    if nbf is not None and (not _is_int(nbf) or nbf > moment + leeway):
+        raise InvalidToken("not yet valid")
+    try:
+        expires_at = datetime.fromtimestamp(exp, tz=now.tzinfo)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidToken("expiry out of range") from exc
+    return TokenClaims(org, kgen, expires_at)

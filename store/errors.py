@@ -12,12 +12,23 @@ from playhouse.pool import MaxConnectionsExceeded
 
 # Primary SQLite result codes that mean "the database cannot be used right now", not "this
 # query is wrong": busy or locked past the busy timeout, an I/O error, a file that won't open.
+# SQLITE_NOTADB and SQLITE_PERM: the file was replaced or cannot be read; nothing this
+# process does will make a query work until the file is back.
 _SQLITE_UNAVAILABLE = frozenset(
-    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_PERM,
+    }
 )
 # PostgreSQL SQLSTATEs of a server that is going away or refusing connections; class 08
 # (connection exception) is matched by prefix.
 _POSTGRES_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+# query_canceled: statement_timeout ran out (or a cancel request arrived).
+_POSTGRES_QUERY_CANCELED = "57014"
 
 
 class StoreError(Exception):
@@ -30,6 +41,10 @@ class NotFound(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database cannot be reached (refused, lost or locked connection)."""
+
+
+class QueryInterrupted(StoreError):
+    """The database stopped a query on purpose: its time ran out or its caller went away."""
 
 
 class FixtureError(StoreError):
@@ -77,9 +92,23 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def is_interrupted(exc: BaseException) -> bool:
+    """Whether a database error is a query stopped by a timeout or an interrupt."""
+    if not isinstance(exc, peewee.OperationalError):
+        return False
+    original = _driver_error(exc)
+    if isinstance(original, sqlite3.Error):
+        code = getattr(original, "sqlite_errorcode", None)
+        return code is not None and (code & 0xFF) == sqlite3.SQLITE_INTERRUPT
+    if isinstance(original, psycopg2.Error):
+        return bool(original.pgcode == _POSTGRES_QUERY_CANCELED)
+    return False
+
+
 @contextmanager
 def translate_database_errors() -> Iterator[None]:
-    """Raise DatabaseUnavailable for an unreachable database; other errors pass unchanged.
+    """Raise DatabaseUnavailable for an unreachable database and QueryInterrupted for a query
+    stopped by its deadline; other errors pass unchanged.
 
     Works as a context manager and as a decorator.
     """
@@ -88,4 +117,6 @@ def translate_database_errors() -> Iterator[None]:
     except (peewee.OperationalError, peewee.InterfaceError, MaxConnectionsExceeded) as exc:
         if is_unavailable(exc):
             raise DatabaseUnavailable("the database is unavailable") from exc
+        if is_interrupted(exc):
+            raise QueryInterrupted("the query was stopped: out of time or cancelled") from exc
         raise

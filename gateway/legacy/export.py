@@ -1,10 +1,13 @@
 """GET/POST /api/v2/organizations/{id}/export_meetings: legacy strings to typed requests,
-and the legacy {"success": true, ...} document, streamed when unpaginated."""
+and the legacy {"success": true, ...} document (or CSV, or NDJSON: see export_formats),
+streamed when unpaginated."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from typing import Any
 
 import grpc
@@ -14,6 +17,19 @@ from google.type import datetime_pb2
 
 from gateway.calls import Call
 from gateway.errors import BindError
+from gateway.legacy.export_formats import (
+    JSON,
+    VARY,
+    Coding,
+    ExportEncoder,
+    ExportFormat,
+    coding_for,
+    content_disposition,
+    download_name,
+    format_parameter,
+    resolve_format,
+    row_writer,
+)
 from gateway.params import INT32_MAX, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
@@ -64,6 +80,12 @@ def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
     raise BindError(field, f"Invalid {field}: accepted values are {names}")
 
 
+# `format` is the gateway's own parameter: no RPC field carries it. gateway.handler calls
+# bind() and then respond() in the request's task, so bind() hands the parsed value over in
+# this task-local variable (set on every bind, so nothing carries over to another request).
+_FORMAT_PARAMETER: ContextVar[ExportFormat | None] = ContextVar("export_format", default=None)
+
+
 def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
     seen: set[int] = set()
     for key in params.all("column"):
@@ -85,6 +107,7 @@ def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
             message = f"Parameter {name} must be an integer"
             setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
     request.row_encoding = pb.ROW_ENCODING_JSON
+    _FORMAT_PARAMETER.set(format_parameter(params.last("format")))
 
 
 def is_paginated(request: pb.ExportMeetingsRequest) -> bool:
@@ -123,30 +146,94 @@ def paginated_document(response: pb.ExportMeetingsResponse) -> bytes:
     return document
 
 
-STREAM_HEAD = b'{"success":true,"meetings":['
-STREAM_TAIL = b"]}"
-CONTENT_TYPE = "application/json; charset=utf-8"
+COLUMN_KEYS = {number: key for key, number in COLUMNS.items()}
+
+
+def column_keys(columns: Iterable[int]) -> list[str]:
+    """The legacy keys of a request's ExportColumn values."""
+    return [COLUMN_KEYS[number] for number in columns if number in COLUMN_KEYS]
 
 
 async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
+    named = _FORMAT_PARAMETER.get()
+    _FORMAT_PARAMETER.set(None)
+    export_format = resolve_format(named, call.http.headers.get("Accept"))
     # With no known column the legacy answer is {"success":true,"meetings":[]}, paginated or
     # not; the stream (which still authorizes and validates) yields no rows for it.
     if request.columns and is_paginated(request):
         response: pb.ExportMeetingsResponse = await call.unary("ExportMeetings", request)
-        return web.Response(
-            body=paginated_document(response), headers={"Content-Type": CONTENT_TYPE}
-        )
-    return await stream_export(call, stream_request(request))
+        return page_response(call, request, response, export_format)
+    return await stream_export(call, stream_request(request), export_format)
 
 
-async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> web.StreamResponse:
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _headers(export_format: ExportFormat, coding: Coding, filename: str | None) -> dict[str, str]:
+    headers = {"Content-Type": export_format.content_type, "Vary": VARY}
+    if coding.name is not None:
+        headers["Content-Encoding"] = coding.name
+    if filename is not None and export_format is not JSON:
+        headers["Content-Disposition"] = content_disposition(filename)
+    return headers
+
+
+def page_response(
+    call: Call,
+    request: pb.ExportMeetingsRequest,
+    response: pb.ExportMeetingsResponse,
+    export_format: ExportFormat,
+) -> web.Response:
+    """One page: the legacy paginated document in JSON; in CSV or NDJSON the page's rows, with
+    the metadata in headers (X-Page, X-Per-Page, X-Total-Pages, X-Total-Count, Link)."""
+    coding = coding_for(call.http.headers.get("Accept-Encoding"))
+    meta = response.metadata
+    if export_format is JSON:
+        body = coding.chunk(paginated_document(response)) + coding.finish()
+        headers = _headers(export_format, coding, None)
+    else:
+        writer = row_writer(export_format, column_keys(request.columns))
+        body = ExportEncoder(writer, coding).whole(response.json_meetings)
+        name = download_name(request.organization_id, export_format, _today(), page=meta.page)
+        headers = _headers(export_format, coding, name)
+        headers |= {
+            "X-Page": str(meta.page),
+            "X-Per-Page": str(meta.per_page),
+            "X-Total-Pages": str(meta.total_pages),
+            "X-Total-Count": str(meta.total_count),
+        }
+        links = page_links(call.http, meta.page, meta.total_pages)
+        if links:
+            headers["Link"] = links
+    return web.Response(body=body, headers=headers)
+
+
+def page_links(http: web.Request, page: int, total_pages: int) -> str | None:
+    """RFC 8288 first/prev/next/last links of a GET page (a POST's parameters are in its body,
+    which a link cannot carry); path-absolute, the rest of the query kept as sent."""
+    if http.method != "GET" or total_pages < 1:
+        return None
+    base = http.rel_url.without_query_params("page", "page[]")
+    targets = [("first", 1)]
+    if 1 < page <= total_pages + 1:
+        targets.append(("prev", page - 1))
+    if page < total_pages:
+        targets.append(("next", page + 1))
+    targets.append(("last", total_pages))
+    return ", ".join(f'<{base.extend_query(page=number)}>; rel="{rel}"' for rel, number in targets)
+
+
+async def stream_export(
+    call: Call, request: pb.StreamExportMeetingsRequest, export_format: ExportFormat = JSON
+) -> web.StreamResponse:
     """The unpaginated export, written batch by batch as the server reads it.
 
     The server's first message (empty) says the request was valid: errors before it become
     the usual error response, and the 200 goes out with it, before any row is read. After
-    that, a failure ends the body without its closing bracket and closes the connection
-    without the final chunk, so neither a JSON parser nor an HTTP client takes the truncated
-    document for a complete one.
+    that, a failure ends the body without its tail (JSON: the closing brackets; gzip: the
+    trailer) and closes the connection without the final chunk, so neither a parser nor an
+    HTTP client takes the truncated export for a complete one.
     """
     rpc = call.stream("StreamExportMeetings", request)
     try:
@@ -154,19 +241,24 @@ async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> 
     except grpc.aio.AioRpcError:
         rpc.cancel()
         raise
-    http = web.StreamResponse(headers={"Content-Type": CONTENT_TYPE})
+    coding = coding_for(call.http.headers.get("Accept-Encoding"))
+    encoder = ExportEncoder(row_writer(export_format, column_keys(request.columns)), coding)
+    name = download_name(request.organization_id, export_format, _today())
+    http = web.StreamResponse(headers=_headers(export_format, coding, name))
     http.enable_chunked_encoding()
+
+    async def send(data: bytes) -> None:
+        if data:
+            await http.write(data)
+
     try:
         await http.prepare(call.http)
-        await http.write(STREAM_HEAD)
-        separator = b""
+        await send(encoder.head())
         batch = first
         while batch is not grpc.aio.EOF:  # type: ignore[attr-defined]
-            if batch.json_meetings:
-                await http.write(separator + batch.json_meetings)
-                separator = b","
+            await send(await encoder.rows(batch.json_meetings))
             batch = await rpc.read()
-        await http.write(STREAM_TAIL)
+        await send(encoder.end())
         await http.write_eof()
     except grpc.aio.AioRpcError as exc:
         log.error(
@@ -177,6 +269,10 @@ async def stream_export(call: Call, request: pb.StreamExportMeetingsRequest) -> 
         _end_without_final_chunk(call.http)
     except ConnectionError:
         log.info("client went away during an export request_id=%s", call.request_id)
+    except Exception:
+        # The 200 is gone: the one honest answer left is a truncated body.
+        log.exception("export stream failed in the gateway request_id=%s", call.request_id)
+        _end_without_final_chunk(call.http)
     finally:
         # Stops the server's read when the client went away (a no-op once the stream ended).
         rpc.cancel()

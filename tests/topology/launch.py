@@ -24,8 +24,9 @@ GRPC_READY = re.compile(r"^meetings: gRPC on (\S+):(\d+)$")
 HTTP_READY = re.compile(r"^meetings: HTTP on http://(\S+):(\d+), upstream (\S+)$")
 SERVE_READY = re.compile(r"^meetings: gRPC on (\S+):(\d+), HTTP on http://(\S+):(\d+)$")
 SECRET_ENV = {"MEETINGS_JWT_SECRET": "topology-test-secret-0123456789abcdef012"}
-# Short stops keep failing tests fast; requests here take milliseconds.
-FAST_STOP_ENV = {"MEETINGS_GRACE_SECONDS": "3"}
+# Short stops keep failing tests fast; requests here take milliseconds. The failover stream
+# sends wrong keys on purpose: brute-force protection (tests/reliability) would answer 429.
+FAST_STOP_ENV = {"MEETINGS_GRACE_SECONDS": "3", "MEETINGS_AUTH_FAILURE_LIMIT": "0"}
 READY_TIMEOUT = 60.0
 
 

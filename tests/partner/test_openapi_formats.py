@@ -1,0 +1,99 @@
+"""The OpenAPI document describes the export's formats: the `format` parameter, the CSV and
+NDJSON responses and their headers, with examples that are what the gateway really writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import peewee
+
+from gateway.legacy.export_formats import COLUMN_LABELS, FORMATS, UTF8_BOM
+from gateway.openapi import build_openapi
+from store.loader import load_fixture
+from tests.export.conftest import ACCESS_KEY as EXPORT_ACCESS_KEY
+from tests.export.conftest import EXPORT_URL
+from tests.export.test_golden import EXAMPLE_QUERY, example_document
+from tests.partner.conftest import ORG_ID, OpenApiDocument, rest_token
+
+EXPORT = "/api/v2/organizations/{organization_id}/export_meetings"
+URL = EXPORT.replace("{organization_id}", str(ORG_ID))
+MEDIA_TYPES = {"application/json", "text/csv", "application/x-ndjson", "application/ndjson"}
+
+
+def test_the_format_parameter_is_documented_for_get_and_post() -> None:
+    document = build_openapi()
+    parameter = document["components"]["parameters"]["ExportFormat"]
+    assert parameter["name"] == "format" and parameter["in"] == "query"
+    assert parameter["schema"]["enum"] == list(FORMATS) == ["json", "csv", "ndjson"]
+    assert parameter["schema"]["default"] == "json"
+    assert "Accept" in parameter["description"]
+    for method in ("get", "post"):
+        refs = [p.get("$ref") for p in document["paths"][EXPORT][method]["parameters"]]
+        assert "#/components/parameters/ExportFormat" in refs
+    for schema in ("ExportMeetingsBody", "ExportMeetingsForm"):
+        body = document["components"]["schemas"][schema]["properties"]["format"]
+        assert body["enum"] == list(FORMATS)
+    upcoming = document["paths"]["/api/v2/organizations/{organization_id}/upcoming_meetings"]
+    assert all("ExportFormat" not in str(p) for p in upcoming["get"]["parameters"])
+
+
+def test_the_export_200_documents_csv_ndjson_and_the_headers() -> None:
+    document = build_openapi()
+    for method in ("get", "post"):
+        ok = document["paths"][EXPORT][method]["responses"]["200"]
+        assert set(ok["content"]) == MEDIA_TYPES
+        assert "byte order mark" in ok["content"]["text/csv"]["schema"]["description"]
+        for header in ok["headers"].values():
+            name = header["$ref"].rsplit("/", 1)[1]
+            assert name in document["components"]["headers"]
+        assert {
+            "Vary",
+            "Content-Encoding",
+            "Content-Disposition",
+            "X-Page",
+            "X-Per-Page",
+            "X-Total-Pages",
+            "X-Total-Count",
+            "Link",
+        } <= set(ok["headers"])
+
+
+async def test_the_csv_and_ndjson_examples_are_what_the_gateway_writes(
+    gateway: Any, db: peewee.Database
+) -> None:
+    # The page's example meetings and request (tests/export/test_golden.py).
+    load_fixture(example_document())
+    token = await rest_token(gateway, EXPORT_ACCESS_KEY)
+    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
+    ok = build_openapi()["paths"][EXPORT]["get"]["responses"]["200"]["content"]
+    for media_type, example in (
+        ("text/csv", ok["text/csv"]["example"]),
+        ("application/x-ndjson", ok["application/x-ndjson"]["example"]),
+    ):
+        response = await gateway.get(
+            EXPORT_URL, params=EXAMPLE_QUERY, headers={**headers, "Accept": media_type}
+        )
+        assert response.status == 200
+        assert (await response.read()).decode().removeprefix(UTF8_BOM) == example
+
+
+async def test_ndjson_lines_match_the_documented_row_schema(
+    partner_gateway: Any, partner_data: object, openapi: OpenApiDocument
+) -> None:
+    token = await rest_token(partner_gateway)
+    every = [("column[]", key) for key in COLUMN_LABELS]
+    validator = openapi.validator("components", "schemas", "ExportedMeeting")
+    lines = 0
+    for reporting_days in ("all", "all_upcoming"):
+        response = await partner_gateway.get(
+            URL,
+            params=[*every, ("reporting_days", reporting_days), ("format", "ndjson")],
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/x-ndjson; charset=utf-8"
+        for line in (await response.read()).splitlines():
+            validator.validate(orjson.loads(line))
+            lines += 1
+    assert lines == 4

@@ -1,0 +1,76 @@
+"""Clients that leave mid-export: each stream is cancelled and its query closed; nothing is
+left behind (threads, open streams, pooled connections, PostgreSQL cursors or transactions)
+after many of them."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import peewee
+import psycopg2
+from playhouse.pool import PooledDatabase
+
+from server.app import SERVICE_NAME
+from server.metrics import ACTIVE_STREAMS
+from store.loader import load_fixture
+from tests.export.conftest import EXPORT_URL, document, many_meetings, rest_headers
+
+DISCONNECTS = 30
+
+
+def active_streams() -> float:
+    return float(ACTIVE_STREAMS.labels(SERVICE_NAME, "StreamExportMeetings")._value.get())
+
+
+def leftover_backends(db: peewee.Database) -> list[tuple[str, str]]:
+    """Other sessions of this database that are in a transaction or running a query."""
+    params = dict(db.connect_params, dbname=db.database)
+    with psycopg2.connect(**params) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', "
+            "'idle in transaction (aborted)')"
+        )
+        rows: list[tuple[str, str]] = cursor.fetchall()
+    conn.close()
+    return rows
+
+
+async def _settled(check: Any, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def test_many_clients_leaving_mid_export_leave_nothing_behind(
+    gateway: Any, db: peewee.Database
+) -> None:
+    load_fixture(document([]))
+    many_meetings(db, 20_001)
+    headers = await rest_headers(gateway)
+    # The gauge is the process's: other tests' servers may still be winding down.
+    streams_before = active_streams()
+    threads_after_warmup = 0
+    for index in range(DISCONNECTS):
+        response = await gateway.get(
+            EXPORT_URL, params=[("column[]", "name"), ("column[]", "start_time")], headers=headers
+        )
+        assert response.status == 200
+        assert await response.content.readany()  # the export is under way
+        response.close()  # the client goes away
+        if index == 4:
+            threads_after_warmup = threading.active_count()
+    assert await _settled(lambda: active_streams() <= streams_before), "a stream never ended"
+    assert threading.active_count() <= threads_after_warmup + 2
+    if isinstance(db, PooledDatabase):
+        assert await _settled(lambda: not db._in_use), "a pooled connection was never returned"
+        assert await _settled(lambda: not leftover_backends(db)), leftover_backends(db)
+    # And the service still answers a whole export.
+    response = await gateway.get(EXPORT_URL, params=[("column[]", "name")], headers=headers)
+    assert len((await response.json())["meetings"]) == 20_001
