@@ -10,7 +10,7 @@ DATABASE_URL ?= sqlite:///meetings.db
 PROTODEPS := .protodeps
 
 .PHONY: install generate check-generated protodeps lint buf-lint buf-breaking typecheck test \
-        test-sqlite test-postgres run clean bench bench-quick
+        test-sqlite test-postgres run clean bench bench-quick bench-tools
 
 install: $(STAMP)
 
@@ -44,12 +44,24 @@ lint: $(STAMP) buf-lint buf-breaking check-generated
 typecheck: $(STAMP)
 	$(BIN)/mypy server gateway store cli tools
 
+# Debian's Chromium, for the export page's browser test (Playwright drives it; it cannot
+# download a browser of its own here). Installed only when missing; needs root (or sudo).
+CHROMIUM ?= /usr/bin/chromium
+.PHONY: browser
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-liberation; }
+
 # The suite runs on SQLite; set MEETINGS_TEST_DATABASE_URL (or use test-postgres) for PostgreSQL.
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest -q
 
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) browser
 	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 run: $(STAMP)
@@ -77,3 +89,51 @@ test-topology: $(STAMP)
 # The container image of deploy/Dockerfile (needs Docker with BuildKit).
 image:
 	docker build -f deploy/Dockerfile -t $(IMAGE) .
+
+# --- Benchmark (bench/) ---
+# The export and the upcoming feed of `meetings serve`, measured side by side from client
+# processes, on SQLite and PostgreSQL (BENCH_DATABASE=sqlite|postgres|both). The database of
+# BENCH_MEETINGS meetings is built once and cached (bench/data/, or a meetings_bench_<N>_v<V>
+# database beside BENCH_POSTGRES_URL); results go to bench/results/. No timing is asserted.
+BENCH_MEETINGS      ?= 1000000
+BENCH_DATABASE      ?= both
+BENCH_POSTGRES_URL  ?= postgresql://postgres@127.0.0.1:5432/test
+export BENCH_POSTGRES_URL
+
+bench: $(STAMP)
+	$(PY) -m bench --meetings $(BENCH_MEETINGS) --database $(BENCH_DATABASE)
+
+# A small smoke run (20,000 meetings, short load): proves the harness runs, for CI.
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick --database $(BENCH_DATABASE)
+
+# wrk and h2load (Debian packages) drive the feed under load; without them the harness says
+# so and falls back to Python load clients.
+bench-tools:
+	apt-get update && apt-get install -y wrk nghttp2-client
+
+# --- Reliability (tests/reliability) ---
+.PHONY: test-reliability fuzz fuzz-ci soak soak-ci
+FUZZ_EXAMPLES ?= 3000
+SOAK_SECONDS  ?= 600
+
+# Hostile tokens and input, brute force, deadlines, faults (also part of `make test`).
+test-reliability: $(STAMP)
+	$(BIN)/pytest -q tests/reliability
+
+# Schemathesis, every check on, against GET /openapi.json of a running `meetings serve`.
+fuzz: $(STAMP)
+	$(PY) -m tests.reliability.fuzz --examples $(FUZZ_EXAMPLES) --min-cases 10000
+
+# The CI form: at least 1,000 generated cases in about a minute.
+fuzz-ci: $(STAMP)
+	$(PY) -m tests.reliability.fuzz --examples 250 --min-cases 1000
+
+# Mixed traffic for ten minutes with RSS and open descriptors sampled: no growth, no errors.
+soak: $(STAMP)
+	$(PY) -m tests.reliability.soak --seconds $(SOAK_SECONDS) --max-rss-slope 1.5
+
+# The CI form: one minute, bounding gross leaks only (the first minutes still see the
+# allocator settle: +5 MB/min here, +0.4 MB/min over ten minutes).
+soak-ci: $(STAMP)
+	$(PY) -m tests.reliability.soak --seconds 60 --max-rss-slope 15
