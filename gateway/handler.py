@@ -89,11 +89,12 @@ def make_handler(
             metadata.append((FORWARDED_FOR, chain))
         try:
             deadline = requested_timeout(http)
-            call = Call(http, stub(), tuple(metadata), request_id, timeout, deadline)
             message = request_class()
             bind_path(route, message, dict(http.match_info))
+            params = await read_params(http)
+            call = Call(http, stub(), tuple(metadata), request_id, timeout, deadline, params)
             try:
-                endpoint.bind(message, await read_params(http))
+                endpoint.bind(message, params)
             except (ValueError, TypeError, OverflowError) as exc:
                 # A value that passed the legacy checks but not protobuf's (a hostile one).
                 log.info("unbindable request request_id=%s: %s", request_id, exc)

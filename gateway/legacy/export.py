@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -80,12 +79,6 @@ def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
     raise BindError(field, f"Invalid {field}: accepted values are {names}")
 
 
-# `format` is the gateway's own parameter: no RPC field carries it. gateway.handler calls
-# bind() and then respond() in the request's task, so bind() hands the parsed value over in
-# this task-local variable (set on every bind, so nothing carries over to another request).
-_FORMAT_PARAMETER: ContextVar[ExportFormat | None] = ContextVar("export_format", default=None)
-
-
 def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
     seen: set[int] = set()
     for key in params.all("column"):
@@ -107,7 +100,9 @@ def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
             message = f"Parameter {name} must be an integer"
             setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
     request.row_encoding = pb.ROW_ENCODING_JSON
-    _FORMAT_PARAMETER.set(format_parameter(params.last("format")))
+    # `format` is the gateway's own parameter (no RPC field carries it); checked here so a
+    # bad value is refused with the other parameters, and read again in respond().
+    format_parameter(params.last("format"))
 
 
 def is_paginated(request: pb.ExportMeetingsRequest) -> bool:
@@ -155,8 +150,7 @@ def column_keys(columns: Iterable[int]) -> list[str]:
 
 
 async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
-    named = _FORMAT_PARAMETER.get()
-    _FORMAT_PARAMETER.set(None)
+    named = format_parameter(call.params.last("format"))
     export_format = resolve_format(named, call.http.headers.get("Accept"))
     # With no known column the legacy answer is {"success":true,"meetings":[]}, paginated or
     # not; the stream (which still authorizes and validates) yields no rows for it.
