@@ -42,7 +42,7 @@ lint: $(STAMP) buf-lint buf-breaking check-generated
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy server gateway store cli tools
+	$(BIN)/mypy server gateway store cli tools bench
 
 # Debian's Chromium, for the export page's browser test (Playwright drives it; it cannot
 # download a browser of its own here). Installed only when missing; needs root (or sudo).

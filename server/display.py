@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 DEFAULT_AVATAR_URL = "https://ssl.gstatic.com/accounts/ui/avatar_2x.png"
 
 
@@ -9,6 +11,7 @@ def _count(number: int, unit: str) -> str:
     return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 
 
+@lru_cache(maxsize=1024)  # a feed has few distinct durations; the words never change
 def duration_words(minutes: int) -> str:
     """The duration in words: "1 hour", "2 hours", "30 minutes", "1 hour 30 minutes".
 

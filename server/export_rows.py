@@ -1,9 +1,11 @@
 """Exported rows (tuples of the requested columns, see store.export) as the legacy JSON objects
 or as typed ExportedMeeting messages.
 
-JSON is encoded a whole batch at a time by orjson: one dict per row built by zip (no per-cell
-Python code on the way), and a Decimal price, which only PostgreSQL returns, turned into a
-number by orjson's fallback hook.
+The stream and the pages ask the store for rows the database has already written as JSON
+(store.export, `json_rows=True`): a batch is then one join of bytes, with no Python code per
+row or per cell. JsonRows encodes plain tuples instead, a whole batch at a time by orjson:
+one dict per row built by zip, and a Decimal price, which only PostgreSQL returns, turned
+into a number by orjson's fallback hook.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ class JsonRows:
         rows_as_dicts = [dict(zip(keys, row, strict=False)) for row in rows]
         document = orjson.dumps(rows_as_dicts, default=json_number)
         return document[1:-1]
+
+
+def join_json_rows(rows: Sequence[Row]) -> bytes:
+    """Rows the database wrote as JSON (1-tuples of bytes) as comma-separated objects."""
+    return b",".join([row[0] for row in rows])
 
 
 def _set_if_not_null(message: pb.ExportedMeeting, column: str, value: Any) -> None:

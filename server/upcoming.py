@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
+from google.protobuf import timestamp_pb2
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.config import Clock
@@ -16,6 +17,7 @@ from store.organizations import organization_scope
 from store.upcoming import UpcomingMeetingRow, upcoming_meetings_page
 
 SERIES_MESSAGE = "Parameter meeting_series_id must be a positive integer"
+_EPOCH = datetime(1970, 1, 1)  # naive, as the store's UTC datetimes
 DEFAULT_PAGE = 1
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -80,14 +82,27 @@ def list_upcoming_meetings(
     )
 
 
+def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    """A stored (naive UTC) datetime as a Timestamp.
+
+    Timestamp.FromDatetime, which a datetime given to the message runs, goes through
+    calendar.timegm and cost more than the rest of a page's meeting together (profiled).
+    """
+    since_epoch = moment - _EPOCH
+    return timestamp_pb2.Timestamp(
+        seconds=since_epoch.days * 86_400 + since_epoch.seconds,
+        nanos=since_epoch.microseconds * 1000,
+    )
+
+
 def upcoming_meeting(row: UpcomingMeetingRow, registered_attendees: int) -> pb.UpcomingMeeting:
     """The typed meeting of a stored row; None leaves an optional field unset."""
     return pb.UpcomingMeeting(
         id=row.id,
         name=row.name,
         # Naive datetimes are read as UTC, which is how the store keeps them.
-        start_time=row.start_time,
-        end_time=row.start_time + timedelta(minutes=row.duration),
+        start_time=_timestamp(row.start_time),
+        end_time=_timestamp(row.start_time + timedelta(minutes=row.duration)),
         duration=duration_words(row.duration),
         duration_in_minutes=row.duration,
         topic=row.topic,

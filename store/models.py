@@ -89,6 +89,9 @@ class Meeting(BaseModel):
             # Serves the upcoming feed's filter, count and order without touching the table.
             (("organization", "end_time", "status", "start_time"), False),
             (("meeting_series", "start_time"), False),
+            # The longest meeting of an organization, read by the upcoming feed to start its
+            # page at `now` less that (see store.upcoming).
+            (("organization", "duration"), False),
         )
 
 

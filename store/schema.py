@@ -25,6 +25,8 @@ MIGRATIONS: list[Migration] = [
     _initial,
     # 2: the covering (organization, end_time, status, start_time) index of the upcoming feed.
     _create_missing_indexes,
+    # 3: (organization, duration): the feed's page starts at now less the longest meeting.
+    _create_missing_indexes,
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

@@ -1,17 +1,41 @@
 """Queries of the upcoming-meetings feed: the total, one page of meetings with their leaders,
-and the page's registered-attendee counts; three statements whatever the page size."""
+and the page's registered-attendee counts; three statements whatever the page size.
+
+Two things keep a page's cost independent of how many meetings an organization has:
+- The page is read in start-time order from the (organization, start_time, id) index, from
+  `now` less the organization's longest meeting: a meeting that has not ended by `now`
+  started after that (its end_time is its start_time plus its duration, as stored), so the
+  past, which is most of the table, is never scanned. The longest duration comes from the
+  (organization, duration) index, inside the same statement.
+- The total (every upcoming meeting, 14% of a typical table) is counted once per snapshot
+  of the data (store.snapshots) and then carried forward in time: the meetings upcoming now
+  are those upcoming at the counted instant less those that ended since, a short range of the
+  (organization, end_time, status, start_time) index. It is recounted after RECOUNT_AFTER,
+  and at once whenever the data changed. The carried count is exact, not an estimate.
+
+The three statements are written here as SQL text, once per shape of request (database,
+number of organizations in scope, series filter or not, number of ids on the page), and then
+only executed: profiled, building them with the query builder on every request cost more than
+running them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, NamedTuple, cast
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-import peewee
-
-from store.models import Meeting, Registration, User
+from store.database import database_proxy, is_sqlite
 from store.session import transaction
+from store.snapshots import (
+    POSTGRES_SNAPSHOT_SQL,
+    LatestCache,
+    snapshot_value,
+    sqlite_token,
+    sqlite_version,
+)
 
 # Statuses that take a meeting off the feed even before it ends.
 CLOSED_STATUSES = ("cancel", "complete")
@@ -44,23 +68,19 @@ class UpcomingPage:
     total: int
 
 
-# The row's columns, in UpcomingMeetingRow's order. The leader comes from the joined user, so
-# a leader id without a user row (impossible under the foreign key) reads as no leader.
-_PAGE_COLUMNS = (
-    Meeting.id,
-    Meeting.name,
-    Meeting.start_time,
-    Meeting.duration,
-    Meeting.topic,
-    Meeting.meeting_description,
-    Meeting.location,
-    Meeting.meeting_series,
-    Meeting.max_attendees,
-    User.id,
-    User.first_name,
-    User.last_name,
-    User.avatar_url,
-)
+# A carried-forward total is recounted from scratch once it is this old, so the range of
+# meetings that ended since stays short.
+RECOUNT_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class _CountedTotal:
+    counted_at: datetime  # naive UTC, as stored
+    total: int
+
+
+# (scope, series) -> the last total counted, with the snapshot it was counted in.
+_TOTALS: LatestCache[tuple[tuple[int, ...], int | None], _CountedTotal] = LatestCache(1024)
 
 
 def upcoming_meetings_page(
@@ -78,80 +98,191 @@ def upcoming_meetings_page(
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    conditions = _upcoming_conditions(scope, now, meeting_series_id)
+    stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
+    sql = _statements(is_sqlite(database_proxy.obj), len(scope), meeting_series_id is not None)
+    params = sql.params(scope, meeting_series_id, stored_now)
     with transaction(snapshot=True):
-        # Run together, so on SQLite the total and the page read one snapshot.
-        total = _total(conditions)
+        # Run together, so on SQLite the total and the page read one snapshot. The total is
+        # the transaction's first statement: on SQLite, the one that fixes its snapshot.
+        total = _total(sql, params, (tuple(scope), meeting_series_id), stored_now)
         if offset >= total:
             return UpcomingPage([], {}, total)
-        rows = _page(conditions, offset, limit)
-        registered = _registered_counts([row.id for row in rows]) if rows else {}
+        page = database_proxy.execute_sql(sql.page, {**params, "limit": limit, "offset": offset})
+        rows = [_row(values, sql.sqlite) for values in page.fetchall()]
+        registered = _registered_counts(sql.sqlite, [row.id for row in rows]) if rows else {}
     return UpcomingPage(rows, registered, total)
 
 
-def _upcoming_conditions(
-    scope: Sequence[int], now: datetime, meeting_series_id: int | None
-) -> list[peewee.Expression]:
-    stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
-    conditions = [
-        Meeting.organization.in_(list(scope)),
-        Meeting.end_time > stored_now,
-        Meeting.status.not_in(CLOSED_STATUSES),
+def _row(values: Sequence[Any], sqlite: bool) -> UpcomingMeetingRow:
+    row = UpcomingMeetingRow._make(values)
+    if sqlite and isinstance(row.start_time, str):
+        # SQLite keeps datetimes as ISO text ("2026-05-23 15:00:00[.ffffff]").
+        return row._replace(start_time=datetime.fromisoformat(row.start_time))
+    return row
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The feed's SQL for one shape of request; parameters are named."""
+
+    sqlite: bool
+    count: str  # every upcoming meeting at :now
+    ended_since: str  # meetings in scope with :counted_at < end_time <= :now
+    page: str  # UpcomingMeetingRow columns of :limit meetings from :offset
+    scope_size: int
+
+    def params(self, scope: Sequence[int], series: int | None, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {f"o{index}": org for index, org in enumerate(scope)}
+        if series is not None:
+            values["series"] = series
+        values["now"] = _stored(now, self.sqlite)
+        if self.sqlite:
+            # datetime() drops the fraction of a second, which only widens the page's range.
+            values["now_seconds"] = now.strftime("%Y-%m-%d %H:%M:%S")
+        return values
+
+
+def _stored(moment: datetime, sqlite: bool) -> Any:
+    # As sqlite3 would adapt a naive datetime (and as the loader stored it): ISO text.
+    return moment.isoformat(" ") if sqlite else moment
+
+
+@lru_cache(maxsize=64)
+def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
+    def p(name: str) -> str:
+        return f":{name}" if sqlite else f"%({name})s"
+
+    organizations = ", ".join(p(f"o{index}") for index in range(scope_size))
+    closed = ", ".join(f"'{status}'" for status in CLOSED_STATUSES)
+
+    def in_scope(alias: str) -> str:
+        conditions = [
+            f"{alias}.organization_id IN ({organizations})",
+            f"{alias}.status NOT IN ({closed})",
+        ]
+        if has_series:
+            # The organization condition already scopes the series: a series of another
+            # organization has no meeting in scope (the loader keeps a meeting's series in
+            # the meeting's own organization), so its id gives an empty list.
+            conditions.append(f"{alias}.meeting_series_id = {p('series')}")
+        return " AND ".join(conditions)
+
+    count = (
+        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope("m")} AND m.end_time > {p("now")}'
+    )
+    ended_since = (
+        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope("m")} '
+        f"AND m.end_time > {p('counted_at')} AND m.end_time <= {p('now')}"
+    )
+    longest = [
+        f'COALESCE((SELECT MAX(d.duration) FROM "meeting" AS d '
+        f"WHERE d.organization_id = {p(f'o{index}')}), 0)"
+        for index in range(scope_size)
     ]
-    if meeting_series_id is not None:
-        # The organization condition above already scopes the series: a series of another
-        # organization has no meeting in scope (the loader keeps a meeting's series in the
-        # meeting's own organization), so its id gives an empty list.
-        conditions.append(Meeting.meeting_series == meeting_series_id)
-    return conditions
-
-
-def _total(conditions: list[peewee.Expression]) -> int:
-    query = Meeting.select(peewee.fn.COUNT(Meeting.id)).where(*conditions)
-    return int(query.scalar() or 0)
-
-
-def _page(conditions: list[peewee.Expression], offset: int, limit: int) -> list[UpcomingMeetingRow]:
+    if sqlite:
+        minutes = longest[0] if scope_size == 1 else f"max({', '.join(longest)})"
+        bound = f"datetime({p('now_seconds')}, printf('-%d minutes', {minutes}))"
+    else:
+        minutes = longest[0] if scope_size == 1 else f"GREATEST({', '.join(longest)})"
+        bound = f"{p('now')} - {minutes} * interval '1 minute'"
     # The page's ids are picked first, from the meeting table alone, and only those rows are
     # joined to their meeting and leader: joining before the sort would join every upcoming
     # meeting (a hash of the whole user table on PostgreSQL) to keep `limit` of them.
-    page_ids = (
-        Meeting.select(Meeting.id)
-        .where(*conditions)
-        .order_by(Meeting.start_time, Meeting.id)
-        .limit(limit)
-        .offset(offset)
-        .alias("page")
+    page = (
+        "SELECT m.id, m.name, m.start_time, m.duration, m.topic, m.meeting_description, "
+        "m.location, m.meeting_series_id, m.max_attendees, "
+        "u.id, u.first_name, u.last_name, u.avatar_url "
+        'FROM "meeting" AS m '
+        'JOIN (SELECT s.id FROM "meeting" AS s '
+        f"WHERE {in_scope('s')} AND s.end_time > {p('now')} AND s.start_time >= {bound} "
+        f"ORDER BY s.start_time, s.id LIMIT {p('limit')} OFFSET {p('offset')}) AS page "
+        "ON m.id = page.id "
+        # A leader id without a user row (impossible under the foreign key) reads as none.
+        'LEFT OUTER JOIN "user" AS u ON m.group_leader_id = u.id '
+        "ORDER BY m.start_time, m.id"
     )
-    query = (
-        Meeting.select(*_PAGE_COLUMNS)
-        .join(page_ids, on=(Meeting.id == page_ids.c.id))
-        .join_from(Meeting, User, peewee.JOIN.LEFT_OUTER, on=(Meeting.group_leader == User.id))
-        .order_by(Meeting.start_time, Meeting.id)
-        .tuples()
-    )
-    return [UpcomingMeetingRow._make(row) for row in _tuples(query)]
+    return _Statements(sqlite, count, ended_since, page, scope_size)
 
 
-def _registered_counts(meeting_ids: list[int]) -> dict[int, int]:
-    """Registrations with status registered per meeting, the meeting's own leader excepted."""
-    not_the_leader = Meeting.group_leader.is_null() | (Registration.user != Meeting.group_leader)
-    query = (
-        Registration.select(Registration.meeting, peewee.fn.COUNT(Registration.id))
-        .join(Meeting, on=(Registration.meeting == Meeting.id))
-        .where(
-            Registration.meeting.in_(meeting_ids),
-            # Said of both sides, or PostgreSQL hashes the whole meeting table for the join.
-            Meeting.id.in_(meeting_ids),
-            Registration.status == "registered",
-            not_the_leader,
+def _total(
+    sql: _Statements,
+    params: dict[str, Any],
+    key: tuple[tuple[int, ...], int | None],
+    now: datetime,
+) -> int:
+    """Upcoming meetings at `now`, in one statement: carried forward from the last count of
+    this snapshot when there is one (see the module's doc), else counted."""
+    db = database_proxy.obj
+    latest = _TOTALS.get(db, key)
+    cached = (
+        latest
+        if latest is not None and latest[1].counted_at <= now < latest[1].counted_at + RECOUNT_AFTER
+        else None
+    )
+
+    def scalar(statement: str, values: dict[str, Any]) -> int:
+        row = database_proxy.execute_sql(statement, values).fetchone()
+        return int(row[0] or 0)
+
+    if sql.sqlite:
+        before = sqlite_version(db)
+        carried = cached is not None and cached[0] == before
+        if cached is not None and carried:
+            counted = cached[1]
+            ended = scalar(
+                sql.ended_since, {**params, "counted_at": _stored(counted.counted_at, True)}
+            )
+            total = counted.total - ended
+        else:
+            total = scalar(sql.count, params)
+        token = sqlite_token(before, sqlite_version(db))
+        if carried and token is None:
+            # A write landed while the count ran: this snapshot may not be the cached one.
+            total = scalar(sql.count, params)
+        if not carried:
+            _TOTALS.put(db, key, token, _CountedTotal(now, total))
+        return total
+    # PostgreSQL: the snapshot is compared inside the statement, and the full count runs only
+    # when it differs from the cached one (CASE evaluates its branches lazily).
+    snapshot = POSTGRES_SNAPSHOT_SQL
+    if cached is None:
+        statement, values = f"SELECT ({sql.count}), {snapshot}", params
+    else:
+        statement = (
+            f"SELECT CASE WHEN {snapshot} = %(token)s "
+            f"THEN %(base)s - ({sql.ended_since}) ELSE ({sql.count}) END, {snapshot}"
         )
-        .group_by(Registration.meeting)
-        .tuples()
+        values = {
+            **params,
+            "token": cached[0],
+            "base": cached[1].total,
+            "counted_at": cached[1].counted_at,
+        }
+    row = database_proxy.execute_sql(statement, values).fetchone()
+    total, token = int(row[0] or 0), snapshot_value(row[1])
+    if cached is None or cached[0] != token:
+        _TOTALS.put(db, key, token, _CountedTotal(now, total))
+    return total
+
+
+@lru_cache(maxsize=128)
+def _registered_sql(sqlite: bool, count: int) -> str:
+    marker = "?" if sqlite else "%s"
+    ids = ", ".join([marker] * count)
+    # The meeting ids are said of both sides, or PostgreSQL hashes the whole meeting table
+    # for the join.
+    return (
+        'SELECT r.meeting_id, COUNT(r.id) FROM "registration" AS r '
+        'JOIN "meeting" AS m ON r.meeting_id = m.id '
+        f"WHERE r.meeting_id IN ({ids}) AND m.id IN ({ids}) AND r.status = 'registered' "
+        "AND (m.group_leader_id IS NULL OR r.user_id <> m.group_leader_id) "
+        "GROUP BY r.meeting_id"
     )
-    return {int(meeting_id): int(count) for meeting_id, count in _tuples(query)}
 
 
-def _tuples(query: peewee.ModelSelect[Any]) -> list[tuple[Any, ...]]:
-    # The stubs type every select as yielding model instances, whatever .tuples() asks for.
-    return cast(list[tuple[Any, ...]], list(query))
+def _registered_counts(sqlite: bool, meeting_ids: list[int]) -> dict[int, int]:
+    """Registrations with status registered per meeting, the meeting's own leader excepted."""
+    cursor = database_proxy.execute_sql(
+        _registered_sql(sqlite, len(meeting_ids)), [*meeting_ids, *meeting_ids]
+    )
+    return {int(meeting_id): int(count) for meeting_id, count in cursor.fetchall()}

@@ -256,10 +256,10 @@ def reader_spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReaderSpy]:
     real_open = store_export.open_export
 
     def open_recorded(
-        selected: ExportFilter, columns: Sequence[str], batch_rows: int
+        selected: ExportFilter, columns: Sequence[str], batch_rows: int, **options: Any
     ) -> RecordingReader:
         reader = RecordingReader(
-            real_open(selected, columns, batch_rows),
+            real_open(selected, columns, batch_rows, **options),
             gates=spy.gates,
             fail_on_fetch=spy.fail_on_fetch,
         )

@@ -66,8 +66,13 @@ class StatementLog:
             self.statements.append(event.sql)
 
     def feed_statements(self) -> list[str]:
-        """The statements of the feed itself; the rest is the interceptor's token check."""
-        return [sql for sql in self.statements if 'FROM "organization"' not in sql]
+        """The statements of the feed itself; the rest is the interceptor's token check and
+        its per-RPC statement deadline (PostgreSQL's set_config of statement_timeout)."""
+        return [
+            sql
+            for sql in self.statements
+            if 'FROM "organization"' not in sql and "set_config('statement_timeout'" not in sql
+        ]
 
 
 @pytest.fixture
