@@ -58,11 +58,17 @@ browser:
 
 # The suite runs on SQLite; set MEETINGS_TEST_DATABASE_URL (or use test-postgres) for PostgreSQL.
 test: $(STAMP) browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not faults"
 
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP) browser
-	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not faults"
+
+# Fault injection (database stopped/restarted, SIGTERM mid-export, mass disconnects): real
+# processes and timing, still flaky under load, so not part of `make test` yet.
+.PHONY: test-faults
+test-faults: $(STAMP)
+	$(BIN)/pytest -q -m faults
 
 run: $(STAMP)
 	$(BIN)/meetings demo --database $(DATABASE_URL) --if-empty

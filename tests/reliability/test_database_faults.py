@@ -26,6 +26,9 @@ from store.schema import migrate
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.reliability.postgres import ThrowawayPostgres, find_bindir
 
+# Fault injection with real processes and timing: `make test-faults` (see the README).
+pytestmark = pytest.mark.faults
+
 PROBE_INTERVAL = 0.2
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -10,11 +10,15 @@ import time
 
 import orjson
 import peewee
+import pytest
 
 from store.loader import load_fixture
 from tests.conftest import TEST_SECRET
 from tests.export.conftest import ACCESS_KEY, ORG_ID, document, many_meetings
 from tests.processes import serving
+
+# Fault injection with real processes and timing: `make test-faults` (see the README).
+pytestmark = pytest.mark.faults
 
 ROWS = 30_001
 
