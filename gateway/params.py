@@ -77,6 +77,9 @@ async def read_params(request: web.Request) -> Params:
             form = await request.post()
         except (UnicodeDecodeError, LookupError) as exc:
             raise BindError("body", "Request body must be UTF-8 text") from exc
+        except (ValueError, AssertionError) as exc:
+            # aiohttp's multipart reader refuses a body without a boundary (or a broken one).
+            raise BindError("body", "Request body is not a valid form") from exc
         body = Params()
         body.extend((k, v) for k, v in form.items() if isinstance(v, str))
         for name in {k.removesuffix("[]") for k in form}:

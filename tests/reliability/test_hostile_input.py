@@ -384,3 +384,16 @@ async def test_authorization_values_grpc_cannot_carry_are_401(
             b"Authorization: " + authorization + b"\r\nX-Forwarded-For: 1.2.3.4\t5, \xff\r\n",
         )
         assert (status, orjson.loads(body)) == (401, {"error": "Unauthorized Access"})
+
+
+async def test_a_multipart_body_without_a_boundary_is_a_400(
+    gateway: Any, headers: dict[str, str]
+) -> None:
+    for url in (EXPORT, "/api/v2/authenticate"):
+        response = await gateway.post(
+            url,
+            data=b'{"access_key": "x"}',
+            headers={**headers, "Content-Type": "multipart/form-data"},
+        )
+        await _assert_clean(response, {400})
+        assert (await response.json())["error"] == "Request body is not a valid form"
