@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,7 +12,12 @@ from urllib.parse import urlsplit
 
 import peewee
 from playhouse.db_url import connect, parse
-from playhouse.pool import MaxConnectionsExceeded, PooledDatabase, PooledPostgresqlDatabase
+from playhouse.pool import (
+    MaxConnectionsExceeded,
+    PooledDatabase,
+    PooledPostgresqlDatabase,
+    PooledSqliteDatabase,
+)
 
 log = logging.getLogger("meetings.store")
 
@@ -21,13 +27,18 @@ database_proxy = peewee.DatabaseProxy()
 DEFAULT_URL = "sqlite:///meetings.db"
 
 # WAL lets readers run beside a writer; the busy timeout waits for a lock instead of failing.
+# Each pooled connection keeps its own page cache (16 MB at most) for as long as it lives.
 SQLITE_PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
     "busy_timeout": 5000,
     "foreign_keys": 1,
     "synchronous": "normal",
-    "cache_size": -64 * 1024,
+    "cache_size": -16 * 1024,
 }
+
+# A pooled SQLite connection is reopened after this long anyway, so settings changed on the
+# file (a VACUUM, a new page size) reach every connection in time.
+SQLITE_STALE_SECONDS = 300.0
 
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "postgres+pool", "postgresql+pool"})
 # libpq's PQTransactionStatus values, the same in psycopg2 and psycopg 3.
@@ -93,6 +104,54 @@ class RecoveringPooledPostgresqlDatabase(PooledPostgresqlDatabase):  # type: ign
         return False
 
 
+class FilePooledSqliteDatabase(PooledSqliteDatabase):  # type: ignore[misc]
+    """A SQLite file whose connections are kept open between RPCs, for as long as the path
+    still names the file they were opened on.
+
+    A new connection costs more than most RPCs' reads (the pragmas, then the schema parsed
+    again at its first statement), so connections go back to a pool instead of being closed.
+    But an open connection keeps reading its file even after the file was moved away or
+    replaced: the path is checked (one stat) when a connection is lent, and a connection whose
+    file is no longer there is discarded, so the next one fails, or opens the new file, as a
+    fresh connection would.
+    """
+
+    def __init__(self, database: str, **kwargs: Any) -> None:
+        self._files: dict[int, tuple[int, int]] = {}
+        super().__init__(database, **kwargs)
+
+    def _file(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.database)
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino)
+
+    def _connect(self) -> Any:
+        # The file's identity is taken before connecting (a file swapped in between makes
+        # the connection look stale at its next check-out, never the other way round), or
+        # after, when the connection is what created the file.
+        opened_on = self._file()
+        conn = super()._connect()
+        if id(conn) not in self._files:
+            opened_on = opened_on or self._file()
+            if opened_on is not None:
+                self._files[id(conn)] = opened_on
+        return conn
+
+    def _is_closed(self, conn: Any) -> bool:
+        opened_on = self._files.get(id(conn))
+        if opened_on is None or opened_on != self._file():
+            self._files.pop(id(conn), None)
+            self._close_raw(conn)
+            return True
+        return bool(super()._is_closed(conn))
+
+    def _close_raw(self, conn: Any) -> None:
+        self._files.pop(id(conn), None)
+        super()._close_raw(conn)
+
+
 def is_sqlite(db: peewee.Database) -> bool:
     return isinstance(db, peewee.SqliteDatabase)
 
@@ -123,6 +182,16 @@ def open_database(url: str = DEFAULT_URL, pool: PoolOptions | None = None) -> pe
             db = RecoveringPooledPostgresqlDatabase(**params)
         else:
             db = connect(url.replace("+pool://", "://", 1), **kwargs)
+    elif url.startswith("sqlite") and not _in_memory(url):
+        sqlite_params: dict[str, Any] = {
+            "pragmas": SQLITE_PRAGMAS,
+            "check_same_thread": False,
+            "max_connections": None,  # one per thread that reads, at most
+            "stale_timeout": SQLITE_STALE_SECONDS,
+            **kwargs,
+            **parse(url),
+        }
+        db = FilePooledSqliteDatabase(sqlite_params.pop("database"), **sqlite_params)
     else:
         if url.startswith("sqlite"):
             kwargs["pragmas"] = SQLITE_PRAGMAS
@@ -130,6 +199,15 @@ def open_database(url: str = DEFAULT_URL, pool: PoolOptions | None = None) -> pe
         db = connect(url, **kwargs)
     database_proxy.initialize(db)
     return db
+
+
+def _in_memory(url: str) -> bool:
+    database = str(parse(url).get("database") or "")
+    return (
+        database in ("", ":memory:")
+        or "mode=memory" in database
+        or database.startswith("file::memory:")
+    )
 
 
 def close_database(db: peewee.Database) -> None:

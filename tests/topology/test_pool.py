@@ -1,5 +1,5 @@
 """PostgreSQL connection pooling: configured from settings, healed after a server restart,
-and an exhausted pool answered as UNAVAILABLE. SQLite is not pooled."""
+and an exhausted pool answered as UNAVAILABLE. SQLite keeps its own pool (tests/store)."""
 
 from __future__ import annotations
 
@@ -64,9 +64,11 @@ def test_pool_size_zero_opens_plain_postgresql() -> None:
     assert type(db) is peewee.PostgresqlDatabase
 
 
-def test_sqlite_is_not_pooled(tmp_path: Path) -> None:
-    db = open_database(f"sqlite:///{tmp_path}/x.db", PoolOptions(size=7))
-    assert type(db) is peewee.SqliteDatabase
+def test_sqlite_ignores_the_postgresql_pool_settings(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path}/x.db", PoolOptions(size=7, wait_timeout=3))
+    assert isinstance(db, peewee.SqliteDatabase)
+    # A connection per thread that reads: never a limit to wait on.
+    assert (db._max_connections, db._wait_timeout) == (None, None)
 
 
 def _backend_pids(url: str) -> set[int]:
