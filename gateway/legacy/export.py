@@ -55,7 +55,8 @@ REPORT_TYPES = _legacy_names(pb.ReportType, "REPORT_TYPE_")
 def parse_legacy_datetime(value: Any, field: str) -> datetime_pb2.DateTime:
     """`MM/DD/YYYY HH:MM AM/PM` as a civil date-time (the server applies the zone)."""
     message = f"Invalid {field}: expected the format {LEGACY_DATETIME_HINT}"
-    if not isinstance(value, str):
+    # strptime reads any Unicode digit (Arabic-Indic ones too); the format has ASCII digits.
+    if not isinstance(value, str) or not value.isascii():
         raise BindError(field, message)
     try:
         parsed = datetime.strptime(" ".join(value.split()).upper(), LEGACY_DATETIME_FORMAT)
