@@ -10,6 +10,7 @@ Nothing here lists a URL, so the document cannot drift from the routes the gatew
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +34,15 @@ from gateway.legacy.export_formats import (
     CsvWriter,
     NdjsonWriter,
 )
+from gateway.limits import _GRPC_UNITS as GRPC_TIMEOUT_UNITS
+from gateway.limits import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_URL_BYTES,
+    GRPC_TIMEOUT_HEADER,
+    MAX_TIMEOUT_SECONDS,
+    TIMEOUT_HEADER,
+)
+from gateway.params import MAX_VALUES_PER_PARAMETER
 from gateway.routes import Route, service_routes
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
@@ -72,12 +82,145 @@ def _nullable(schema: Schema) -> Schema:
     return {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
 
 
-# The partner-facing date-time format of export ranges. The gateway also takes one-digit
-# months, days and hours and a lower-case am/pm, so the pattern does too.
-LEGACY_DATETIME_PATTERN = (
-    r"^(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])/[0-9]{4} (0?[1-9]|1[0-2]):[0-5][0-9] [AaPp][Mm]$"
+# --- what the gateway's binders accept, as patterns ----------------------------------------
+# The document admits exactly the values the gateway takes, no more and no fewer: partners'
+# tools (and the fuzzing in tests/reliability) check both ways. The binders are lenient where
+# legacy clients were: a blank value (str.strip() leaves nothing: any Unicode space) counts as
+# absent, and integers, dates and enum names may come with surrounding spaces. Integers (an
+# optional sign, ASCII digits, any size) are strings in a query and JSON numbers or strings in
+# a body. tests/gateway/test_openapi_constraints.py holds each pattern to the gateway's code.
+
+
+def char_class(chars: Iterable[str]) -> str:
+    """A regex character class of `chars`, with ranges, written as \\xNN / \\uNNNN escapes that
+    Python and ECMA-262 (the dialect of OpenAPI's `pattern`) read alike."""
+    codes = sorted({ord(c) for c in chars})
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+
+    def escape(code: int) -> str:
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    parts = (escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in runs)
+    return "[" + "".join(parts) + "]"
+
+
+# What str.strip() and str.split() take for spaces: every character str.isspace() accepts.
+SPACE = char_class(c for c in map(chr, range(0x110000)) if c.isspace())
+# The same within ASCII: integers and dates must be ASCII (gateway.params, parse_legacy_datetime).
+ASCII_SPACE = char_class(c for c in map(chr, range(0x80)) if c.isspace())
+
+
+def blank_or(body: str, *, space: str = ASCII_SPACE) -> str:
+    """An anchored pattern: a blank value, or `body` with surrounding `space`s."""
+    return f"^(?:{SPACE}*|{space}*(?:{body}){space}*)$"
+
+
+def _one_of_words(words: Iterable[str], *, any_case: bool = False) -> str:
+    def spell(word: str) -> str:
+        if not any_case:
+            return re.escape(word)
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+    return "|".join(spell(word) for word in words)
+
+
+# Export ranges: MM/DD/YYYY HH:MM AM/PM, as time.strptime reads it after the gateway joins the
+# words with single spaces: one-digit months, days, hours and minutes, a day after a space
+# ("11/ 1/2025"), any case of AM/PM, any ASCII spaces between and around the parts, and only
+# the days of the calendar (February 29 in leap years only; no year 0).
+_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_MULTIPLE_OF_4 = r"(?:0[48]|[2468][048]|[13579][26])"
+_LEAP_YEAR = rf"(?:[0-9]{{2}}{_MULTIPLE_OF_4}|{_MULTIPLE_OF_4}00)"
+_DAY_TO_28 = rf"(?:0?[1-9]|{ASCII_SPACE}+[1-9]|1[0-9]|2[0-8])"
+_DATE = (
+    rf"(?:(?:0?[13578]|1[02])/(?:{_DAY_TO_28}|29|3[01])"
+    rf"|(?:0?[469]|11)/(?:{_DAY_TO_28}|29|30)"
+    rf"|0?2/{_DAY_TO_28})/{_YEAR}"
+    rf"|0?2/29/{_LEAP_YEAR}"
 )
-_INTEGER_STRING_PATTERN = r"^\s*[+-]?[0-9]+\s*$"
+_TIME = r"(?:0?[1-9]|1[0-2]):[0-5]?[0-9]"
+LEGACY_DATETIME_PATTERN = blank_or(rf"(?:{_DATE}){ASCII_SPACE}+{_TIME}{ASCII_SPACE}+[AaPp][Mm]")
+# Integers: an optional sign and ASCII digits, any number of them (the gateway clamps).
+INTEGER_STRING_PATTERN = blank_or(r"[+-]?[0-9]+")
+POSITIVE_INTEGER_STRING_PATTERN = blank_or(r"\+?0*[1-9][0-9]*")
+
+
+def _digits(low: int, high: int) -> str:
+    return str(low) if low == high else f"[{low}-{high}]"
+
+
+def _any_digits(count: int) -> str:
+    return "[0-9]" if count == 1 else f"[0-9]{{{count}}}"
+
+
+def _digit_span(low: str, high: str) -> str:
+    """A pattern for the numbers from `low` to `high`, written with as many digits each."""
+    if low == high:
+        return low
+    if len(low) == 1:
+        return _digits(int(low), int(high))
+    rest = len(low) - 1
+    if low[0] == high[0]:
+        return f"{low[0]}(?:{_digit_span(low[1:], high[1:])})"
+    parts = []
+    first, last = int(low[0]), int(high[0])
+    if low[1:] != "0" * rest:
+        parts.append(f"{low[0]}(?:{_digit_span(low[1:], '9' * rest)})")
+        first += 1
+    tail = None
+    if high[1:] != "9" * rest:
+        tail = f"{high[0]}(?:{_digit_span('0' * rest, high[1:])})"
+        last -= 1
+    if first <= last:
+        parts.append(_digits(first, last) + _any_digits(rest))
+    return "|".join([*parts, *([tail] if tail else [])])
+
+
+def counting_pattern(highest: int, digits: int) -> str:
+    """A pattern for 1..highest written in at most `digits` digits (leading zeros allowed)."""
+    parts = []
+    for length in range(1, len(str(highest)) + 1):
+        low, high = max(1, 10 ** (length - 1)), min(highest, 10**length - 1)
+        zeros = digits - length
+        padding = f"0{{0,{zeros}}}" if zeros else ""
+        parts.append(f"{padding}(?:{_digit_span(str(low), str(high))})")
+    return "|".join(parts)
+
+
+def _timeout_seconds_pattern() -> str:
+    """X-Request-Timeout as gateway.limits reads it: [0-9]{1,7}(.[0-9]{1,6})? seconds, above 0
+    and at most MAX_TIMEOUT_SECONDS (a whole number)."""
+    limit = int(MAX_TIMEOUT_SECONDS)
+    fraction = r"(?:\.[0-9]{1,6})?"
+    nonzero_fraction = "|".join(f"0{{{k}}}[1-9][0-9]{{0,{5 - k}}}" for k in range(6))
+    return (
+        f"(?:{counting_pattern(limit - 1, 7)}){fraction}"
+        f"|0{{0,{7 - len(str(limit))}}}{limit}(?:\\.0{{1,6}})?"
+        f"|0{{1,7}}\\.(?:{nonzero_fraction})"
+    )
+
+
+def _grpc_timeout_pattern() -> str:
+    """Grpc-Timeout as gateway.limits reads it: up to 8 digits and a unit, above 0 and at most
+    MAX_TIMEOUT_SECONDS once converted (as the gateway computes it, in floating point)."""
+    parts = []
+    for unit, seconds in GRPC_TIMEOUT_UNITS.items():
+        highest = min(10**8 - 1, int(MAX_TIMEOUT_SECONDS / seconds) + 1)
+        while highest * seconds > MAX_TIMEOUT_SECONDS:
+            highest -= 1
+        parts.append(f"(?:{counting_pattern(highest, 8)}){unit}")
+    return "|".join(parts)
+
+
+TIMEOUT_SECONDS_PATTERN = f"^{SPACE}*(?:{_timeout_seconds_pattern()}){SPACE}*$"
+GRPC_TIMEOUT_PATTERN = f"^{SPACE}*(?:{_grpc_timeout_pattern()}){SPACE}*$"
+
+
 _INT64 = frozenset({FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64, FD.TYPE_UINT64})
 _INT32 = frozenset({FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32, FD.TYPE_UINT32})
 
@@ -132,6 +275,8 @@ def field_schema(field: descriptor.FieldDescriptor) -> Schema:
 
 # Request fields the gateway fills itself; partners never send them.
 GATEWAY_SET_FIELDS = frozenset({"row_encoding"})
+# Integer parameters the service refuses below 1 (the others are clamped, whatever their size).
+POSITIVE_PARAMETERS = frozenset({"meeting_series_id"})
 
 # What the legacy pages say of each parameter, by its legacy name.
 PARAMETER_NOTES: Mapping[str, tuple[str, Any]] = {
@@ -151,7 +296,9 @@ PARAMETER_NOTES: Mapping[str, tuple[str, Any]] = {
     ),
     "start_time": (
         "Start of the explicit range, `MM/DD/YYYY HH:MM AM/PM` in the organization's time "
-        "zone. With end_time it also narrows any preset; alone it is ignored but under custom.",
+        "zone (one-digit months, days, hours and minutes, any case of AM/PM and extra spaces "
+        "are taken; a date not on the calendar is a 400). With end_time it also narrows any "
+        "preset; alone it is ignored but under custom. Empty counts as absent.",
         None,
     ),
     "end_time": ("End of the explicit range (inclusive); the same format as start_time.", None),
@@ -160,21 +307,21 @@ PARAMETER_NOTES: Mapping[str, tuple[str, Any]] = {
         "all_meetings",
     ),
     "page": (
-        "1-based page; values below 1 count as 1. On the export, giving page or per_page "
-        "turns pagination on.",
+        "1-based page, any integer: values below 1 count as 1. On the export, giving page or "
+        "per_page turns pagination on. Empty counts as absent.",
         1,
     ),
     "per_page": (
-        "Page size, clamped to 1..100. Giving it turns pagination on. Ordered by start_time, "
-        "then id.",
+        "Page size, any integer, clamped to 1..100. Giving it turns pagination on. Ordered by "
+        "start_time, then id. Empty counts as absent.",
         100,
     ),
     "meeting_series_id": (
         "Only the meetings of this recurring series of the organization; an id that is not "
-        "one of its series gives an empty list. Empty counts as absent.",
+        "one of its series gives an empty list; below 1 is a 422. Empty counts as absent.",
         None,
     ),
-    "items": ("Page size, clamped to 1..100.", 20),
+    "items": ("Page size, any integer, clamped to 1..100. Empty counts as absent.", 20),
 }
 
 
@@ -231,6 +378,81 @@ def path_parameters(route: Route) -> list[Schema]:
     return parameters
 
 
+def tolerant_enum(values: list[str], *, any_case: bool = False) -> Schema:
+    """An enum parameter as the gateway reads it: one of `values` (the spelling to send), the
+    same with surrounding spaces (and in any case, with `any_case`), or blank (absent)."""
+    also = "surrounding spaces" + (", any case" if any_case else "")
+    return {
+        "anyOf": [
+            {"type": "string", "enum": values},
+            {
+                "type": "string",
+                "pattern": blank_or(_one_of_words(values, any_case=any_case), space=SPACE),
+                "description": f"Also taken: {also}; blank counts as absent.",
+            },
+        ]
+    }
+
+
+def _column_schema() -> Schema:
+    return {
+        "anyOf": [
+            {"type": "string", "enum": export_columns()},
+            {"type": "string", "description": "Unknown keys are ignored."},
+        ]
+    }
+
+
+def parameter_schema(field: descriptor.FieldDescriptor) -> Schema:
+    """One value of a request field as a query or form parameter: what the gateway's binder for
+    it takes (gateway.legacy), blank values included."""
+    if field.is_repeated:
+        # Only `column` is repeated; a value that is not a known key is ignored.
+        return {
+            "type": "array",
+            "maxItems": MAX_VALUES_PER_PARAMETER,
+            "items": _column_schema() if field.enum_type is not None else value_schema(field),
+        }
+    if field.enum_type is not None:
+        return tolerant_enum(legacy_enum_values(field.enum_type))
+    if field.type in _INT64 | _INT32:
+        # Integers come as JSON numbers or strings of digits, of any size: page sizes and
+        # pages are clamped, and ids below 1 refused.
+        if legacy_name(field) in POSITIVE_PARAMETERS:
+            return {
+                "type": ["integer", "string"],
+                "minimum": 1,
+                "pattern": POSITIVE_INTEGER_STRING_PATTERN,
+            }
+        return {"type": ["integer", "string"], "pattern": INTEGER_STRING_PATTERN}
+    return value_schema(field)
+
+
+def json_body_value(schema: Schema) -> Schema:
+    """A single-valued parameter in a JSON body: also null (absent), or a list whose last
+    element counts, as in a repeated query parameter."""
+    value = {"anyOf": [schema, {"type": "null"}]}
+    listed = {
+        "type": "array",
+        "maxItems": MAX_VALUES_PER_PARAMETER,
+        "items": value,
+        "description": "As a repeated parameter: the last element counts.",
+    }
+    return {"anyOf": [*value["anyOf"], listed]}
+
+
+def json_body_columns() -> Schema:
+    """`column` in a JSON body: a list of keys, or one key; what is not a known key (another
+    type included) is ignored."""
+    return {
+        "anyOf": [
+            {"type": "array", "maxItems": MAX_VALUES_PER_PARAMETER, "items": {}},
+            {"not": {"type": "array"}},
+        ],
+        "examples": [export_columns()[:3]],
+    }
+
+
 def query_parameters(route: Route) -> list[Schema]:
     """A GET route's legacy query parameters; repeated ones are spelled `name[]`."""
     parameters = []
@@ -241,7 +463,7 @@ def query_parameters(route: Route) -> list[Schema]:
             "in": "query",
             "required": False,
             "description": PARAMETER_NOTES.get(legacy_name(field), ("", None))[0],
-            "schema": _with_default(field_schema(field), legacy_name(field)),
+            "schema": _with_default(parameter_schema(field), legacy_name(field)),
         }
         if field.is_repeated:
             parameter |= {"style": "form", "explode": True}
@@ -249,30 +471,65 @@ def query_parameters(route: Route) -> list[Schema]:
     return parameters
 
 
-def _body_value_schema(field: descriptor.FieldDescriptor) -> Schema:
-    schema = field_schema(field)
-    if schema.get("type") == "integer":
-        # Legacy clients send numbers as JSON numbers or as strings of digits.
-        return {
-            "type": ["integer", "string"],
-            "format": schema["format"],
-            "pattern": _INTEGER_STRING_PATTERN,
-        }
-    return schema
-
-
 def body_schema(route: Route, *, form: bool) -> Schema:
     """A body route's legacy fields as one JSON object (or form); unknown names are ignored."""
     properties: Schema = {}
     for field in _legacy_fields(route):
         name = legacy_name(field) + ("[]" if form and field.is_repeated else "")
-        properties[name] = _documented(_body_value_schema(field), legacy_name(field))
+        if field.is_repeated:
+            # A form's values are strings, one or many: any of them may be an unknown key.
+            schema = json_body_columns()
+        elif form:
+            schema = parameter_schema(field)
+        else:
+            schema = json_body_value(parameter_schema(field))
+        properties[name] = _documented(schema, legacy_name(field))
     for parameter in GATEWAY_PARAMETERS.get(route.rpc_name, {}).values():
+        schema = {key: value for key, value in parameter["schema"].items() if key != "default"}
         properties[parameter["name"]] = {
-            **parameter["schema"],
+            **(schema if form else json_body_value(schema)),
+            "default": parameter["schema"]["default"],
             "description": parameter["description"],
         }
-    return {"type": "object", "properties": properties}
+    body: Schema = {"type": "object", "properties": properties}
+    return body | BODY_RULES.get(route.rpc_name, {})
+
+
+def _custom_needs_both_ends() -> Schema:
+    """`reporting_days=custom` without both ends is a 400: in a body, the schema says so."""
+    custom: Schema = {"type": "string", "pattern": f"^{SPACE}*custom{SPACE}*$"}
+    # A list counts by its last element, which a schema cannot single out: under custom, a
+    # list must hold no blank element at all (stricter than the gateway, never looser).
+    blank_element: Schema = {
+        "anyOf": [{"type": "null"}, {"type": "string", "pattern": f"^{SPACE}*$"}]
+    }
+    blank_value: Schema = {
+        "anyOf": [
+            blank_element,
+            {"type": "array", "maxItems": 0},
+            {"type": "array", "contains": blank_element},
+        ]
+    }
+    return {
+        "if": {
+            "required": ["reporting_days"],
+            "properties": {
+                # Any element of a list: a list ending in custom is one of them.
+                "reporting_days": {"anyOf": [custom, {"type": "array", "contains": custom}]}
+            },
+        },
+        "then": {
+            "required": ["start_time", "end_time"],
+            "properties": {
+                "start_time": {"not": blank_value},
+                "end_time": {"not": blank_value},
+            },
+        },
+    }
+
+
+# Rules across the parameters of a body (a query string cannot carry them).
+BODY_RULES: Mapping[str, Schema] = {"ExportMeetings": _custom_needs_both_ends()}
 
 
 # Parameters the gateway reads itself (no request field carries them), by RPC, as
@@ -290,7 +547,7 @@ GATEWAY_PARAMETERS: Mapping[str, Mapping[str, Schema]] = {
             "in": "query",
             "required": False,
             "description": _FORMAT_DESCRIPTION,
-            "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+            "schema": {**tolerant_enum(list(FORMATS), any_case=True), "default": "json"},
         }
     }
 }
@@ -524,6 +781,7 @@ class ErrorCase:
     code: grpc.StatusCode
     when: str
     example: str | None = None
+    retry_after: bool = False  # the answer may carry a Retry-After header
 
 
 @dataclass(frozen=True)
@@ -678,11 +936,17 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
         errors=(
             ErrorCase(
                 C.INVALID_ARGUMENT,
-                "the body is neither JSON nor a form",
+                "the body is neither JSON nor a form, or a timeout header is malformed",
                 "Request body must be a JSON object or a form",
             ),
             ErrorCase(
                 C.UNAUTHENTICATED, "the access key is wrong or missing", "Invalid Access Key"
+            ),
+            ErrorCase(
+                C.RESOURCE_EXHAUSTED,
+                "this client failed too often: try again after Retry-After seconds",
+                "Too many failed attempts; try again in 6 seconds",
+                retry_after=True,
             ),
             ErrorCase(C.INTERNAL, "an unexpected error (the message carries a request id)"),
             _UNAVAILABLE,
@@ -712,9 +976,10 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
         errors=(
             ErrorCase(
                 C.INVALID_ARGUMENT,
-                "a parameter is invalid (reporting_days, report_type, a date not in "
-                "MM/DD/YYYY HH:MM AM/PM, custom without both dates, a page that is not an "
-                "integer, a body that is neither JSON nor a form)",
+                "a parameter is invalid (reporting_days, report_type, format, a date not in "
+                "MM/DD/YYYY HH:MM AM/PM or not on the calendar, custom without both dates, a "
+                "page that is not an integer, a body that is neither JSON nor a form, a "
+                "timeout header that is malformed)",
                 "Invalid reporting_days: accepted values are all, all_past, all_upcoming, "
                 "today, current_month, last_week, last_month, custom",
             ),
@@ -742,7 +1007,8 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
         errors=(
             ErrorCase(
                 C.INVALID_ARGUMENT,
-                "meeting_series_id is not a positive integer, or page/items is not an integer",
+                "meeting_series_id is not a positive integer, page/items is not an integer, "
+                "or a timeout header is malformed",
                 "Parameter meeting_series_id must be a positive integer",
             ),
             *_TOKEN_ERRORS,
@@ -750,6 +1016,70 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
             _UNAVAILABLE,
             _DEADLINE,
         ),
+    ),
+}
+
+
+# Request headers the gateway reads on every operation, as components/parameters entries.
+HEADER_PARAMETERS: Mapping[str, Schema] = {
+    "RequestId": {
+        "name": "X-Request-Id",
+        "in": "header",
+        "required": False,
+        "description": "Your id for this request: echoed on the response and written in the "
+        "service's logs when it is up to 128 letters, digits and `-_.:`; any other value is "
+        "replaced by a generated id (never refused).",
+        "schema": {"type": "string"},
+    },
+    "RequestTimeout": {
+        "name": TIMEOUT_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "How long the service may take, in seconds (up to 7 digits, up to 6 "
+        f"decimals), above 0 and at most {MAX_TIMEOUT_SECONDS:g}; past it the answer is a 504. "
+        "Without it (or Grpc-Timeout) a request gets the gateway's timeout (30 s by default) "
+        "and an unpaginated export none. Anything else is refused like a bad parameter.",
+        "schema": {"type": "string", "pattern": TIMEOUT_SECONDS_PATTERN, "examples": ["2.5"]},
+    },
+    "GrpcTimeout": {
+        "name": GRPC_TIMEOUT_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "The same deadline in gRPC's form: up to 8 digits and a unit (`H` hours, "
+        "`M` minutes, `S` seconds, `m` milli-, `u` micro-, `n` nanoseconds), above 0 and at "
+        f"most {MAX_TIMEOUT_SECONDS:g} s. Ignored (whatever it holds) when {TIMEOUT_HEADER} "
+        "is given.",
+        "schema": {"type": "string", "pattern": GRPC_TIMEOUT_PATTERN, "examples": ["2500m"]},
+    },
+}
+
+
+def _gateway_error(description: str, example: str) -> Callable[[], Schema]:
+    def build() -> Schema:
+        return {
+            "description": description,
+            "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
+            "content": {
+                "application/json": {
+                    "schema": _ref("Error"),
+                    "examples": {"limit": {"value": {"error": example}}},
+                }
+            },
+        }
+
+    return build
+
+
+# What the gateway answers itself, before any RPC (gateway.limits), on every operation.
+GATEWAY_ERRORS: Mapping[int, Callable[[], Schema]] = {
+    413: _gateway_error(
+        "The body is larger than the gateway takes (64 KiB unless configured otherwise).",
+        f"The request body is too large (at most {DEFAULT_MAX_BODY_BYTES} bytes)",
+    ),
+    414: _gateway_error(
+        "The URL (path and query string) is longer than the gateway takes (8 KiB unless "
+        "configured otherwise).",
+        f"The URL is too long (at most {DEFAULT_MAX_URL_BYTES} bytes)",
     ),
 }
 
@@ -770,9 +1100,12 @@ def error_responses(rpc_name: str, cases: Iterable[ErrorCase]) -> dict[str, Sche
         media: Schema = {"schema": _ref("Error")}
         if examples:
             media["examples"] = examples
+        headers = {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}
+        if any(case.retry_after for case in grouped):
+            headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
         responses[str(status)] = {
             "description": _sentence("; or ".join(case.when for case in grouped)),
-            "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
+            "headers": headers,
             "content": {"application/json": media},
         }
     return responses
@@ -803,12 +1136,14 @@ def operation(route: Route, routes: list[Route]) -> Schema:
         ) from None
     parameters = path_parameters(route)
     if not route.body:
+        # A body route takes its parameters (the gateway's own too) in the body, whose values
+        # replace the query's: a query parameter there is not one the document can promise.
         parameters += query_parameters(route)
-    parameters += [
-        {"$ref": f"#/components/parameters/{name}"}
-        for name in GATEWAY_PARAMETERS.get(route.rpc_name, {})
-    ]
-    parameters.append({"$ref": "#/components/parameters/RequestId"})
+        parameters += [
+            {"$ref": f"#/components/parameters/{name}"}
+            for name in GATEWAY_PARAMETERS.get(route.rpc_name, {})
+        ]
+    parameters += [{"$ref": f"#/components/parameters/{name}"} for name in HEADER_PARAMETERS]
     result: Schema = {
         "operationId": _operation_id(route, routes),
         "tags": [legacy.tag],
@@ -818,10 +1153,11 @@ def operation(route: Route, routes: list[Route]) -> Schema:
     }
     if route.body:
         result["requestBody"] = request_body(route)
-    result["responses"] = {
-        "200": legacy.success(),
+    responses = {
         **error_responses(route.rpc_name, legacy.errors),
+        **{str(status): response() for status, response in GATEWAY_ERRORS.items()},
     }
+    result["responses"] = {"200": legacy.success(), **dict(sorted(responses.items()))}
     if not legacy.authenticated:
         result["security"] = []
     return result
@@ -887,14 +1223,7 @@ def build_openapi() -> dict[str, Any]:
                 }
             },
             "parameters": {
-                "RequestId": {
-                    "name": "X-Request-Id",
-                    "in": "header",
-                    "required": False,
-                    "description": "Your id for this request (up to 128 letters, digits and "
-                    "`-_.:`); echoed on the response and written in the service's logs.",
-                    "schema": {"type": "string", "maxLength": 128},
-                },
+                **HEADER_PARAMETERS,
                 **{
                     name: parameter
                     for parameters in GATEWAY_PARAMETERS.values()
@@ -905,6 +1234,10 @@ def build_openapi() -> dict[str, Any]:
                 "RequestId": {
                     "description": "The request's id: the caller's, or a generated one.",
                     "schema": {"type": "string"},
+                },
+                "RetryAfter": {
+                    "description": "Whole seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 1},
                 },
                 **EXPORT_HEADERS,
             },

@@ -11,7 +11,7 @@ from openapi_spec_validator.versions import consts, get_spec_version
 
 from gateway.errors import BindError
 from gateway.legacy.export import COLUMNS, REPORT_TYPES, REPORTING_DAYS, parse_legacy_datetime
-from gateway.openapi import LEGACY_DATETIME_PATTERN, build_openapi
+from gateway.openapi import INTEGER_STRING_PATTERN, LEGACY_DATETIME_PATTERN, build_openapi
 from gateway.routes import service_routes
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from tests.partner.conftest import (
@@ -93,14 +93,17 @@ def test_export_parameters_have_the_legacy_names_and_the_gateways_values() -> No
         "per_page",
     }
     # The enums are what the gateway accepts, which it reads from the proto enums.
-    assert parameters["column[]"]["schema"]["items"]["enum"] == list(COLUMNS)
+    # (each first as the spelling to send; tests/gateway/test_openapi_constraints.py checks the
+    # other spellings the gateway takes).
+    assert parameters["column[]"]["schema"]["items"]["anyOf"][0]["enum"] == list(COLUMNS)
     assert len(COLUMNS) == 18
-    assert parameters["reporting_days"]["schema"]["enum"] == list(REPORTING_DAYS)
+    assert parameters["reporting_days"]["schema"]["anyOf"][0]["enum"] == list(REPORTING_DAYS)
     assert parameters["reporting_days"]["schema"]["default"] == "all"
-    assert parameters["report_type"]["schema"]["enum"] == list(REPORT_TYPES)
+    assert parameters["report_type"]["schema"]["anyOf"][0]["enum"] == list(REPORT_TYPES)
+    # Any integer: the gateway clamps, whatever the size.
     assert parameters["per_page"]["schema"] == {
-        "type": "integer",
-        "format": "int32",
+        "type": ["integer", "string"],
+        "pattern": INTEGER_STRING_PATTERN,
         "default": 100,
     }
     assert parameters["start_time"]["schema"]["pattern"] == LEGACY_DATETIME_PATTERN
@@ -153,10 +156,11 @@ def test_upcoming_meetings_have_exactly_the_pages_keys() -> None:
 @pytest.mark.parametrize(
     ("template", "method", "statuses"),
     [
-        (AUTHENTICATE, "post", {"200", "400", "401", "500", "503", "504"}),
-        (EXPORT, "get", {"200", "400", "401", "503", "504"}),
-        (EXPORT, "post", {"200", "400", "401", "503", "504"}),
-        (UPCOMING, "get", {"200", "401", "422", "500", "503", "504"}),
+        # 413 and 414 are the gateway's own limits, on every operation.
+        (AUTHENTICATE, "post", {"200", "400", "401", "413", "414", "429", "500", "503", "504"}),
+        (EXPORT, "get", {"200", "400", "401", "413", "414", "503", "504"}),
+        (EXPORT, "post", {"200", "400", "401", "413", "414", "503", "504"}),
+        (UPCOMING, "get", {"200", "401", "413", "414", "422", "500", "503", "504"}),
     ],
 )
 def test_error_statuses_follow_the_gateways_table(
