@@ -56,6 +56,8 @@ def open_store(settings: Settings) -> peewee.Database:
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# How often a stop looks whether the HTTP responses have been sent.
+FLUSH_POLL_SECONDS = 0.05
 
 
 def ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
@@ -131,6 +133,26 @@ async def start_gateway(
     return runner, site_port(site, http_port)
 
 
+async def stop_gateway(runner: web.AppRunner, grace: float) -> None:
+    """Stop taking HTTP requests, let those in flight finish, and wait until what they wrote
+    has left the process, all within `grace` seconds.
+
+    aiohttp hands a finished response to its transport, which sends what a slow reader has
+    not taken yet from the event loop, after the handler returned: a process that exited right
+    after `cleanup()` would drop those bytes and cut a streamed export short of its end.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    for site in list(runner.sites):
+        await site.stop()
+    server = runner.server
+    connections = server.connections if server is not None else []
+    transports = [c.transport for c in connections if c.transport is not None]
+    await runner.cleanup()
+    while any(t.get_write_buffer_size() for t in transports) and loop.time() < deadline:
+        await asyncio.sleep(FLUSH_POLL_SECONDS)
+
+
 async def serve(settings: Settings, banner: str | None = None) -> None:
     """Serve both APIs until SIGTERM or SIGINT, then finish the requests in flight."""
     database = open_store(settings)
@@ -152,7 +174,7 @@ async def serve(settings: Settings, banner: str | None = None) -> None:
     await stopping.wait()
     log.info("stopping: finishing requests in flight (up to %.0fs)", settings.grace_seconds)
     # Stop taking HTTP requests and let those in flight finish, then do the same for gRPC.
-    await runner.cleanup()
+    await stop_gateway(runner, settings.grace_seconds)
     await asyncio.to_thread(grpc_server.stop, settings.grace_seconds)
     close_database(database)
     print(STOPPED_LINE, flush=True)
@@ -195,5 +217,5 @@ async def serve_gateway(
     print(f"meetings: HTTP on http://{http_host}:{http_port}, upstream {upstreams}", flush=True)
     await stopping.wait()
     log.info("stopping: finishing requests in flight (up to %.0fs)", settings.grace_seconds)
-    await runner.cleanup()
+    await stop_gateway(runner, settings.grace_seconds)
     print(STOPPED_LINE, flush=True)
