@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import peewee
 
@@ -21,12 +22,40 @@ def _create_missing_indexes(db: peewee.Database) -> None:
     db.create_tables(ALL_MODELS, safe=True)
 
 
+# PostgreSQL: a counter of the writes to the meeting table, bumped in the writer's own
+# transaction by a statement trigger. A snapshot that reads the same value reads the same
+# meetings, whatever else the cluster is writing (see store.snapshots). SQLite needs none:
+# its data_version already says whether the file changed.
+_MEETING_DATA_VERSION = (
+    "CREATE TABLE IF NOT EXISTS meeting_data_version ("
+    "id smallint PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
+    "INSERT INTO meeting_data_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    "CREATE OR REPLACE FUNCTION bump_meeting_data_version() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN "
+    "UPDATE meeting_data_version SET version = version + 1 WHERE id = 1; RETURN NULL; "
+    "END $$",
+    "DROP TRIGGER IF EXISTS meeting_data_version_bump ON meeting",
+    "CREATE TRIGGER meeting_data_version_bump "
+    "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON meeting "
+    "FOR EACH STATEMENT EXECUTE FUNCTION bump_meeting_data_version()",
+)
+
+
+def _count_meeting_writes(db: peewee.Database) -> None:
+    if isinstance(db, peewee.PostgresqlDatabase):
+        untyped: Any = db  # peewee's methods are untyped
+        for statement in _MEETING_DATA_VERSION:
+            untyped.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _initial,
     # 2: the covering (organization, end_time, status, start_time) index of the upcoming feed.
     _create_missing_indexes,
     # 3: (organization, duration): the feed's page starts at now less the longest meeting.
     _create_missing_indexes,
+    # 4: the meeting table's write counter on PostgreSQL.
+    _count_meeting_writes,
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

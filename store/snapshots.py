@@ -10,9 +10,12 @@ never stale, whatever writes happen, and without any write path having to invali
   any other connection commits. Read before and after a transaction's first statement (which
   fixes its snapshot), an unchanged value names the state that transaction reads; a changed
   one names nothing (no token: compute without the cache).
-- PostgreSQL: the text of `pg_current_snapshot()` inside a REPEATABLE READ transaction. Two
-  snapshots with the same xmin, xmax and in-progress list see exactly the same committed
-  transactions. It changes with any write anywhere in the cluster, which only costs misses.
+- PostgreSQL: the meeting table's write counter (`meeting_data_version`, bumped by a
+  statement trigger inside every transaction that writes meetings; store.schema), read in
+  the same snapshot as the data. Two snapshots reading the same value see the same meetings.
+  (The snapshot itself, `pg_current_snapshot()`, would change with any write anywhere in the
+  cluster: another application's traffic would make every read a miss.) Cached values are
+  computed from the meeting table alone; registrations are always read live.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any, Generic, TypeVar
 
 import peewee
 
-# Read inside a statement: the snapshot of the transaction running it (see the module doc).
-POSTGRES_SNAPSHOT_SQL = "pg_current_snapshot()::text"
+# Read inside a statement: the token of the snapshot running it (see the module doc).
+POSTGRES_SNAPSHOT_SQL = "(SELECT version FROM meeting_data_version WHERE id = 1)::text"
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

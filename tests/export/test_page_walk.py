@@ -12,6 +12,7 @@ import peewee
 import pytest
 
 from store import export as store_export
+from store.database import is_sqlite
 from store.export import ExportFilter, export_page
 from tests.export.conftest import ORG_ID, document, many_meetings, meeting, organization
 
@@ -102,3 +103,33 @@ def test_a_change_to_the_data_is_seen_by_the_next_page(
         total, rows = export_page(EVERYTHING, ["name"], offset=20, limit=10)
     assert total == 95
     assert names(rows) == expected[25:35]
+
+
+def test_writes_elsewhere_keep_the_cached_count_and_meeting_writes_end_it(
+    db: peewee.Database, load: Callable[[dict[str, Any]], None]
+) -> None:
+    load(document([]))
+    many_meetings(db, 30)
+    counted: list[ExportFilter] = []
+    original = store_export._count
+
+    def counting(selected: ExportFilter) -> int:
+        counted.append(selected)
+        return original(selected)
+
+    store_export._count = counting
+    try:
+        walk(db, EVERYTHING, 10, [1])
+        # A write that touches no meeting: another table here (on PostgreSQL, it takes a
+        # transaction id, as any other application on the cluster would).
+        with db.connection_context(), db.atomic():
+            db.execute_sql("UPDATE organization SET name = name || '.'")
+        walk(db, EVERYTHING, 10, [2])
+        assert len(counted) == (2 if is_sqlite(db) else 1)
+        with db.connection_context(), db.atomic():
+            first = "(SELECT MIN(id) FROM meeting)"
+            db.execute_sql(f"UPDATE meeting SET topic = 'moved' WHERE id = {first}")
+        walk(db, EVERYTHING, 10, [3])
+        assert len(counted) == (3 if is_sqlite(db) else 2)
+    finally:
+        store_export._count = original
