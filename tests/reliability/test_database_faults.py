@@ -4,6 +4,7 @@ service NOT_SERVING, and recovery by itself once the database is back, with no r
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,16 @@ from tests.reliability.postgres import ThrowawayPostgres, find_bindir
 pytestmark = pytest.mark.faults
 
 PROBE_INTERVAL = 0.2
+# A request during an outage is answered this fast (measured: under 0.05 s, also on a loaded
+# machine); a hang would take the PostgreSQL connect timeout (2 s) or the deadline (30 s).
+OUTAGE_ANSWER_SECONDS = 1.5
+# The gateway with its backend gone: retries that no backend takes up, then 503 (measured:
+# 0.4-0.6 s); not the request's deadline.
+BACKEND_GONE_SECONDS = 3.0
+# Bounds of waits for the probe to notice (every 0.2 s): generous, as they cost nothing when
+# the service behaves.
+NOT_SERVING_WITHIN = 10.0
+SERVING_WITHIN = 20.0
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -38,7 +49,10 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
     bindir = find_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL's initdb is not installed")
+        message = "PostgreSQL's initdb is not installed (PG_BINDIR names its directory)"
+        if os.environ.get("MEETINGS_FAULTS_REQUIRE_POSTGRES"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     server = ThrowawayPostgres(bindir)
     try:
         server.init()
@@ -64,7 +78,7 @@ class Service:
 
     def status(self) -> int:
         request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
-        return int(self.health.Check(request, timeout=2).status)
+        return int(self.health.Check(request, timeout=10).status)
 
     def wait_for_status(self, status: int, within: float) -> float:
         started = time.monotonic()
@@ -124,15 +138,15 @@ async def _outage_and_recovery(
         response = await gateway.get(url, headers=headers)
         assert response.status == 503
         assert list(await response.json()) == ["error"]
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < OUTAGE_ANSWER_SECONDS
         started = time.monotonic()
         assert service.authenticate_code() == grpc.StatusCode.UNAVAILABLE
-        assert time.monotonic() - started < 1.0
-    service.wait_for_status(NOT_SERVING, within=2)
+        assert time.monotonic() - started < OUTAGE_ANSWER_SECONDS
+    service.wait_for_status(NOT_SERVING, within=NOT_SERVING_WITHIN)
     assert (await gateway.get("/readyz")).status == 503
 
     fix_it()
-    service.wait_for_status(SERVING, within=5)
+    service.wait_for_status(SERVING, within=SERVING_WITHIN)
     assert (await gateway.get("/readyz")).status == 200
     assert (await gateway.get(url, headers=headers)).status == 200
     assert service.upcoming() == grpc.StatusCode.OK
@@ -161,9 +175,9 @@ async def test_a_postgresql_outage_in_the_middle_of_use_is_noticed_by_the_probe(
     try:
         throwaway_postgres.stop()
         # Nobody calls: the probe alone flips the status, and flips it back.
-        service.wait_for_status(NOT_SERVING, within=2)
+        service.wait_for_status(NOT_SERVING, within=NOT_SERVING_WITHIN)
         throwaway_postgres.start()
-        service.wait_for_status(SERVING, within=5)
+        service.wait_for_status(SERVING, within=SERVING_WITHIN)
         assert service.upcoming() == grpc.StatusCode.OK
     finally:
         service.close()
@@ -217,7 +231,7 @@ async def test_the_gateway_answers_503_at_once_when_the_grpc_backend_is_gone(
         response = await gateway.get(path, headers=headers)
         assert response.status == 503
         assert await response.json() == {"error": "Service unavailable; try again shortly"}
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < BACKEND_GONE_SECONDS
     assert (await gateway.get("/readyz")).status == 503
 
 
