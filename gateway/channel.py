@@ -35,19 +35,38 @@ SERVICE_CONFIG = {
     "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
 }
 
+# How the channel tells a hung backend from a busy one (see CHANNEL_OPTIONS).
+KEEPALIVE_TIME_MS = 500
+PING_TIMEOUT_MS = 1500
+CONNECT_TIMEOUT_MS = 1500
+
 CHANNEL_OPTIONS: list[tuple[str, object]] = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.enable_retries", 1),
     ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
     # The policy above is the gateway's decision; a DNS TXT record must not replace it.
     ("grpc.service_config_disable_resolution", 1),
-    # Notice a backend that vanished without closing its connection (a lost node) within
-    # ~40 s even when idle, instead of at the next request's deadline.
-    ("grpc.keepalive_time_ms", 30 * 1000),
-    ("grpc.keepalive_timeout_ms", 10 * 1000),
+    # Notice a backend that hangs or vanished without closing its connection (a stopped
+    # process, a lost node) within about two seconds, instead of at the next request's
+    # deadline (or never, for an export stream, which has none): after half a second
+    # without incoming data the client pings, and a ping unanswered for 1.5 s closes the
+    # connection, failing its calls as UNAVAILABLE (503; retried on another backend when
+    # there is one). Pings are answered by the server's HTTP/2 layer, not by its RPC
+    # threads: a busy server answers within milliseconds (measured: at most 0.15 s while
+    # streaming exports on a loaded machine), and a stream that is receiving data is not
+    # pinged at all. The server accepts pings this often (server.app's
+    # MIN_CLIENT_PING_INTERVAL_MS). grpcio times a keepalive ping out after the ping
+    # timeout (a minute by default), so both are set.
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", PING_TIMEOUT_MS),
+    ("grpc.http2.ping_timeout_ms", PING_TIMEOUT_MS),
     ("grpc.keepalive_permit_without_calls", 1),
     # By default a client stops pinging after two pings without data; keep watching.
     ("grpc.http2.max_pings_without_data", 0),
+    # A connection attempt that gets no HTTP/2 handshake (the server's SETTINGS) within
+    # this long has failed: a hung process still accepts TCP connections, and the calls
+    # waiting for it fail (503) now rather than after the default 20 s.
+    ("grpc.min_reconnect_backoff_ms", CONNECT_TIMEOUT_MS),
     # A restarted backend is tried again within seconds, not after the default two minutes.
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 5 * 1000),
