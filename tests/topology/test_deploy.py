@@ -3,6 +3,7 @@ variable, and the manifests run real commands with both tiers scaled apart."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from cli.main import main
+from server.config import DEFAULT_TRUSTED_PROXIES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -117,3 +119,56 @@ def test_compose_runs_real_commands_with_known_variables() -> None:
         if "command" in service:
             assert service["command"][0] in main.commands
         assert set(service.get("environment", {})) <= _env_file_names()
+
+
+def _trusted(value: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
+    """MEETINGS_TRUSTED_PROXIES as the gRPC tier reads it (an unusable value fails here)."""
+    monkeypatch.setenv("MEETINGS_TRUSTED_PROXIES", value)
+    return Settings.from_env().trusted_proxies
+
+
+def test_kubernetes_grpc_tier_trusts_the_gateways_and_only_they_reach_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Split out, the gRPC tier sees the gateways' pod addresses, not loopback: without the
+    # setting every REST client would count as its gateway for the brute-force throttle.
+    docs = _manifests("kubernetes.yaml")
+    grpc = _by_kind(docs, "Deployment")["meetings-grpc"]
+    container = grpc["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    trusted = _trusted(env["MEETINGS_TRUSTED_PROXIES"]["value"], monkeypatch)
+    assert trusted != DEFAULT_TRUSTED_PROXIES
+    assert all(ipaddress.ip_network(network).num_addresses > 1 for network in trusted)
+    # Trusting the pod network is safe only if nothing but a gateway can connect.
+    gateway_labels = _by_kind(docs, "Deployment")["meetings-gateway"]["spec"]["selector"]
+    (policy,) = (
+        p
+        for p in _by_kind(docs, "NetworkPolicy").values()
+        if p["spec"]["podSelector"] == grpc["spec"]["selector"]
+    )
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": gateway_labels}]
+    assert [port["port"] for port in rule["ports"]] == [50051]
+
+
+def test_compose_grpc_tier_trusts_exactly_the_network_it_shares_with_the_gateways(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (compose,) = _manifests("compose.yaml")
+    services = compose["services"]
+    grpc, gateway = services["grpc"], services["gateway"]
+    (shared,) = set(grpc["networks"]) & set(gateway["networks"])
+    # Nothing but the gateways can reach the gRPC tier over it...
+    assert [name for name, s in services.items() if shared in s.get("networks", [])] == [
+        "grpc",
+        "gateway",
+    ]
+    network = compose["networks"][shared]
+    assert network["internal"] is True
+    subnets = {config["subnet"] for config in network["ipam"]["config"]}
+    # ... and the gRPC tier trusts that network's range, and nothing else.
+    trusted = _trusted(grpc["environment"]["MEETINGS_TRUSTED_PROXIES"], monkeypatch)
+    assert set(trusted) == subnets
+    # Clients reach the gateways; the gRPC tier publishes no port.
+    assert "ports" in gateway and "ports" not in grpc
