@@ -14,6 +14,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +26,7 @@ from server import export as server_export
 from store.loader import load_fixture
 from store.models import Organization
 from tests.export.conftest import EXPORT_URL, document, many_meetings, rest_headers
-from tests.topology.launch import GRPC_READY, launched
+from tests.topology.launch import GRPC_READY, launched, wait_until
 
 # Fault injection with real processes and signals: `make test-faults` (see the README).
 pytestmark = pytest.mark.faults
@@ -41,10 +42,22 @@ HUNG_ANSWER_SECONDS = 2.5
 # After SIGCONT: the gateway reconnects within its reconnect backoff (at most 5 s).
 RECOVERY_SECONDS = 30.0
 CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=60)
-# Ten keepalive intervals of the gateway's channel without a byte on the connection.
+# Several keepalive pings of the gateway's channel with nothing else on the connection: a
+# server that refused them would drop the connection after about four seconds (measured:
+# 3 s of quiet do not show it, 5 s do).
 QUIET_SECONDS = 5.0
 # Two batches of the stream (2,000 rows each) and one more row.
 ROWS = 4_001
+
+
+def all_threads_stopped(pid: int) -> bool:
+    """Whether every thread of `pid` has stopped: a SIGSTOP stops them one by one, and on a
+    loaded machine the others may still answer a request meanwhile."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            states.append((task / "stat").read_text().rpartition(")")[2].split()[0])
+    return bool(states) and all(state in ("T", "t") for state in states)
 
 
 async def _timed(gateway: Any, method: str, path: str, **kwargs: Any) -> tuple[float, int, Any]:
@@ -79,6 +92,9 @@ async def test_a_hung_grpc_backend_gets_503_quickly_and_service_resumes_with_it(
 
             os.kill(backend.pid, signal.SIGSTOP)
             stopped = True
+            await asyncio.to_thread(
+                wait_until, lambda: all_threads_stopped(backend.pid), 10, "the backend to stop"
+            )
             first = True
             for method, path, kwargs in (
                 ("GET", upcoming, {"headers": headers}),
