@@ -64,11 +64,16 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP) browser
 	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not faults"
 
-# Fault injection (database stopped/restarted, SIGTERM mid-export, mass disconnects): real
-# processes and timing, still flaky under load, so not part of `make test` yet.
+# Fault injection: the database stopped and started again (a throwaway PostgreSQL of its
+# own: initdb and postgres from PG_BINDIR, else PATH, else /usr/lib/postgresql/*/bin), SIGTERM
+# during an export, mass disconnects, a hung gRPC backend. Real processes, signals and timing,
+# so apart from `make test`; CI runs it as a step of its own. The tests whose subject is the
+# test database run once more on PostgreSQL (PG_TEST_URL).
+FAULTS_ON_POSTGRES := tests/reliability/test_graceful_stop.py tests/reliability/test_disconnects.py
 .PHONY: test-faults
 test-faults: $(STAMP)
 	$(BIN)/pytest -q -m faults
+	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m faults $(FAULTS_ON_POSTGRES)
 
 run: $(STAMP)
 	$(BIN)/meetings demo --database $(DATABASE_URL) --if-empty
