@@ -31,7 +31,7 @@ MAX_TIMEOUT_SECONDS = 3600.0
 TIMEOUT_HEADER = "X-Request-Timeout"
 GRPC_TIMEOUT_HEADER = "Grpc-Timeout"
 _GRPC_TIMEOUT = re.compile(r"([0-9]{1,8})([HMSmun])")
-_GRPC_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
+GRPC_TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 _SECONDS = re.compile(r"[0-9]{1,7}(\.[0-9]{1,6})?")
 TIMEOUT_MESSAGE = (
     f"{TIMEOUT_HEADER} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}"
@@ -78,7 +78,7 @@ def requested_timeout(request: web.BaseRequest) -> float | None:
         match = _GRPC_TIMEOUT.fullmatch(raw.strip())
         if match is None:
             raise BindError(GRPC_TIMEOUT_HEADER, TIMEOUT_MESSAGE)
-        seconds = int(match.group(1)) * _GRPC_UNITS[match.group(2)]
+        seconds = int(match.group(1)) * GRPC_TIMEOUT_UNITS[match.group(2)]
     if not 0 < seconds <= MAX_TIMEOUT_SECONDS:
         raise BindError(TIMEOUT_HEADER, TIMEOUT_MESSAGE)
     return seconds

@@ -34,11 +34,11 @@ from gateway.legacy.export_formats import (
     CsvWriter,
     NdjsonWriter,
 )
-from gateway.limits import _GRPC_UNITS as GRPC_TIMEOUT_UNITS
 from gateway.limits import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_URL_BYTES,
     GRPC_TIMEOUT_HEADER,
+    GRPC_TIMEOUT_UNITS,
     MAX_TIMEOUT_SECONDS,
     TIMEOUT_HEADER,
 )
