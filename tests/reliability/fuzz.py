@@ -36,8 +36,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.processes import cli_values, run_cli
-from tests.reliability.service import serving_to_file
+from tests.processes import cli_values, run_cli, serving_to_file
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

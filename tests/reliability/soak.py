@@ -31,8 +31,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from tests.processes import cli_values, run_cli
-from tests.reliability.service import serving_to_file
+from tests.processes import cli_values, run_cli, serving_to_file
 
 SECRET = "soak-test-secret-of-the-meetings-service-0123456789"
 EXPECTED = frozenset({200, 401, 429})
