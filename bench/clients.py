@@ -245,6 +245,34 @@ def rest_pages(
     }
 
 
+def round_trips(target: str, count: int) -> dict[str, Any]:
+    """`count` requests that do no work, one after another: the floor under a page walk.
+
+    http://HOST:PORT: `GET /healthz` on one keep-alive connection (the gateway alone, no RPC);
+    HOST:PORT: the gRPC health service's Check on one channel (the server alone, no database).
+    """
+    started = time.perf_counter()
+    if target.startswith("http"):
+        connection = _connection(target)
+        for _ in range(count):
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"/healthz: HTTP {response.status}")
+        connection.close()
+    else:
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        with grpc.insecure_channel(target) as channel:
+            grpc.channel_ready_future(channel).result(timeout=10)
+            started = time.perf_counter()
+            check = health_pb2_grpc.HealthStub(channel).Check
+            for _ in range(count):
+                check(health_pb2.HealthCheckRequest(), timeout=10)
+    return {"requests": count, "seconds": time.perf_counter() - started}
+
+
 async def _http_load(url: str, token: str, connections: int, seconds: float) -> dict[str, Any]:
     import aiohttp
 
@@ -335,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = kinds.add_parser("command-export")
     command.add_argument("--marker", default=ROW_MARKER.decode())
     command.add_argument("command", nargs=argparse.REMAINDER)
+    floor = kinds.add_parser("round-trips")
+    floor.add_argument("--target", required=True, help="http://HOST:PORT or HOST:PORT")
+    floor.add_argument("--count", type=int, default=10_000)
     for name in ("http-load", "grpc-load"):
         load = kinds.add_parser(name)
         load.add_argument("--target", required=True)
@@ -363,6 +394,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.kind == "command-export":
         argv_ = [part for part in args.command if part != "--"]
         result = command_export(argv_, args.marker.encode())
+    elif args.kind == "round-trips":
+        result = round_trips(args.target, args.count)
     elif args.kind == "http-load":
         result = asyncio.run(_http_load(args.target, args.token, args.connections, args.seconds))
     else:

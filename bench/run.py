@@ -277,6 +277,17 @@ def _upcoming_response(service: Service, token: str, org: int) -> bytes:
     return serialized
 
 
+def gateway_load(url: str, token: str, options: Options, *, warm: bool = True) -> dict[str, Any]:
+    """The feed's URL under `options.connections` connections (wrk, else the Python client)."""
+    common = ["--token", token, "--connections", str(options.connections)]
+    if warm:
+        seconds = str(max(1.0, options.load_seconds / 5))
+        run_client("http-load", "--target", url, *common, "--seconds", seconds)
+    if shutil.which("wrk"):
+        return wrk_load(url, token, options)
+    return run_client("http-load", "--target", url, *common, "--seconds", str(options.load_seconds))
+
+
 def upcoming_load(
     service: Service, token: str, db: BenchDatabase, options: Options
 ) -> dict[str, Any]:
@@ -303,11 +314,7 @@ def upcoming_load(
         str(warm),
     )
     seconds = ["--seconds", str(options.load_seconds)]
-    gateway = (
-        wrk_load(url, token, options)
-        if have_wrk
-        else run_client("http-load", "--target", url, *common, *seconds)
-    )
+    gateway = gateway_load(url, token, options, warm=False)
     direct = (
         h2load_load(service, token, db.organization_id, options)
         if have_h2load
@@ -433,12 +440,28 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                 str(WALK_BUDGET_SECONDS),
                 *export_args(service, token, db),
             )
+            # As many requests that do no work, over each hop: what a walk costs before any
+            # page is read.
+            count = ["--count", str(result["pages"]["pages"])]
+            result["round_trips"] = {
+                "http": run_client("round-trips", "--target", service.http_base, *count),
+                "grpc": run_client("round-trips", "--target", service.grpc_target, *count),
+            }
         if "upcoming" in options.parts:
             log(
                 f"{label}: upcoming feed under load "
                 f"({options.connections} connections, {options.load_seconds:g}s)"
             )
             result["upcoming"] = upcoming_load(service, token, db, options)
+    if "upcoming" in options.parts:
+        log(f"{label}: upcoming feed through the gateway, `meetings serve --workers 2`")
+        with serving(db.url, log_dir / f"{label}-workers.log", "--workers", "2") as service:
+            url = (
+                f"{service.http_base}/api/v2/organizations/{db.organization_id}"
+                "/upcoming_meetings?page=1&items=20"
+            )
+            token = token_for(service, db.access_key)
+            result["upcoming"]["gateway_two_workers"] = gateway_load(url, token, options)
     return result
 
 
@@ -532,6 +555,14 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
     line("every page (per_page=100) / stream", cells, "<= 3x")
     cells = []
     for r in results:
+        trips, stream = r["round_trips"], r["export"]["rest"]["seconds"]
+        http_s, grpc_s = trips["http"]["seconds"], trips["grpc"]["seconds"]
+        cells.append(
+            f"{http_s:.1f} s + {grpc_s:.1f} s ({(http_s + grpc_s) / stream:.1f}x the stream)"
+        )
+    line("  floor: as many empty HTTP + gRPC calls", cells)
+    cells = []
+    for r in results:
         first, last = r["pages"]["first_page_seconds"], r["pages"]["last_page_seconds"]
         ratio = last / first
         verdicts[r["database"]]["last_page"] = {"ratio": ratio, "holds": ratio <= 2}
@@ -566,6 +597,15 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         ],
     )
     line("upcoming: gateway p99 latency", p99_cells, "< 25 ms")
+    cells = []
+    for r in results:
+        two, one = r["upcoming"]["gateway_two_workers"], r["upcoming"]["gateway"]
+        cells.append(
+            f"{two['requests_per_second']:,.0f} req/s "
+            f"({two['requests_per_second'] / one['requests_per_second']:.2f}x), "
+            f"p50 {_ms(two['p50_seconds'])}, p99 {_ms(two['p99_seconds'])}"
+        )
+    line("  the same, serve --workers 2", cells)
 
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     rendered = [
