@@ -20,6 +20,7 @@ from store import export as store_export
 from store.database import is_sqlite
 from store.export import ExportFilter, ExportReader, Row
 from store.loader import load_fixture
+from tests.records import meeting_record, organization_record
 
 ORG_ID = 5
 ACCESS_KEY = "ExportTestsAccessKey0001"
@@ -54,47 +55,22 @@ def organization(
     eap: bool = False,
     hpc: int | None = None,
 ) -> dict[str, Any]:
-    return {
-        "id": org_id,
-        "name": f"Organization {org_id}",
-        "access_key": key,
-        "time_zone": time_zone,
-        "eap": eap,
-        "hpc_organization_id": hpc,
-    }
+    return organization_record(
+        org_id,
+        name=f"Organization {org_id}",
+        access_key=key,
+        time_zone=time_zone,
+        eap=eap,
+        hpc=hpc,
+    )
 
 
 def meeting(
     meeting_id: int, start: str | datetime, *, org_id: int = ORG_ID, **values: Any
 ) -> dict[str, Any]:
     """A fixture meeting with every key; `start` is ISO 8601 with an offset, or aware."""
-    record: dict[str, Any] = {
-        "id": meeting_id,
-        "organization_id": org_id,
-        "name": f"Meeting {meeting_id}",
-        "meeting_type": "Group",
-        "start_time": start if isinstance(start, str) else start.isoformat(),
-        "duration": 60,
-        "status": "scheduled",
-        "topic": None,
-        "special_focus": None,
-        "host": "HeyPeers",
-        "location": "heypeers",
-        "price": None,
-        "max_attendees": 12,
-        "meeting_description": None,
-        "group_leader_id": None,
-        "privacy": False,
-        "eap": False,
-        "allow_meeting_donation": False,
-        "invitation_only": False,
-        "wait_list": False,
-        "meeting_series_id": None,
-    }
-    unknown = set(values) - set(record)
-    assert not unknown, f"not meeting keys: {unknown}"
-    record.update(values)
-    return record
+    start_time = start if isinstance(start, str) else start.isoformat()
+    return meeting_record(meeting_id, org_id, start_time, **values)
 
 
 def document(

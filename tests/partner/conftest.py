@@ -20,6 +20,7 @@ from gateway.observability import ACCESS_LOG, METRICS_PATH, JsonAccessLogger, ad
 from gateway.openapi import OPENAPI_PATH, add_openapi_routes, build_openapi
 from server.app import RunningServer
 from store.loader import load_fixture
+from tests.records import meeting_record
 
 ORG_ID = 5
 ACCESS_KEY = "partner-docs-test-key-00"  # 24 characters
@@ -30,31 +31,18 @@ PAST_COMPLETE, PAST_BARE, UPCOMING_FULL, UPCOMING_BARE = 9001, 9002, 9003, 9004
 
 
 def _meeting(meeting_id: int, start: str, **values: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": meeting_id,
-        "organization_id": ORG_ID,
-        "name": f"Meeting {meeting_id}",
-        "meeting_type": "Group",
-        "start_time": start,
-        "duration": 60,
-        "status": "scheduled",
+    complete = {
         "topic": "Grief & Loss",
         "special_focus": "Adults",
-        "host": "HeyPeers",
-        "location": "heypeers",
         "price": "12.50",
-        "max_attendees": 12,
         "meeting_description": "A supportive space.",
         "group_leader_id": 4501,
-        "privacy": False,
         "eap": True,
         "allow_meeting_donation": True,
-        "invitation_only": False,
         "wait_list": True,
         "meeting_series_id": 412,
     }
-    record.update(values)
-    return record
+    return meeting_record(meeting_id, ORG_ID, start, **{**complete, **values})
 
 
 # Every nullable value null in the "bare" meetings, so the schemas' null branches are exercised.

@@ -7,6 +7,7 @@ from typing import Any
 import peewee
 
 from store.models import Meeting, MeetingSeries, Organization, Registration, User
+from tests.records import meeting_record
 
 ACME_KEY = "acme-access-key-24-chars"
 assert len(ACME_KEY) == 24
@@ -40,30 +41,17 @@ def spec_document() -> dict[str, list[dict[str, Any]]]:
 
 
 def meeting(meeting_id: int, **changes: Any) -> dict[str, Any]:
-    """The spec's example meeting under another id, with some values changed."""
-    record: dict[str, Any] = {
-        "id": meeting_id,
-        "organization_id": 5,
-        "name": "Morning Grief Support Circle",
-        "meeting_type": "Group",
-        "start_time": "2026-05-23T15:00:00+00:00",
-        "duration": 60,
-        "status": "scheduled",
-        "topic": "Grief & Loss",
-        "special_focus": None,
-        "host": "HeyPeers",
-        "location": "heypeers",
-        "price": None,
-        "max_attendees": 12,
-        "meeting_description": "A supportive space.",
-        "group_leader_id": 4501,
-        "privacy": False,
-        "eap": False,
-        "allow_meeting_donation": False,
-        "invitation_only": False,
-        "wait_list": False,
-        "meeting_series_id": 412,
-    }
+    """The spec's example meeting under another id, with some values changed (or added)."""
+    record = meeting_record(
+        meeting_id,
+        5,
+        "2026-05-23T15:00:00+00:00",
+        name="Morning Grief Support Circle",
+        topic="Grief & Loss",
+        meeting_description="A supportive space.",
+        group_leader_id=4501,
+        meeting_series_id=412,
+    )
     record.update(changes)
     return record
 

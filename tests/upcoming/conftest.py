@@ -12,6 +12,7 @@ import pytest
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from store.loader import load_fixture
+from tests.records import Record, meeting_record, organization_record
 
 ORG_ID = 5
 ACCESS_KEY = "upcoming-feed-test-key-0"  # 24 characters, as the loader requires
@@ -20,7 +21,6 @@ OTHER_ACCESS_KEY = "upcoming-feed-test-key-1"
 # The suite's clock reads 2026-05-20T12:00:00Z (tests/conftest.py, START).
 FEED_URL = "/api/v2/organizations/{org}/upcoming_meetings"
 
-Record = dict[str, Any]
 Document = dict[str, list[Record]]
 
 
@@ -32,14 +32,7 @@ def organization(
     hpc: int | None = None,
     name: str = "Acme",
 ) -> Record:
-    return {
-        "id": org_id,
-        "name": name,
-        "access_key": key,
-        "time_zone": "America/New_York",
-        "eap": eap,
-        "hpc_organization_id": hpc,
-    }
+    return organization_record(org_id, name=name, access_key=key, eap=eap, hpc=hpc)
 
 
 def user(
@@ -53,34 +46,8 @@ def series(series_id: int, org_id: int = ORG_ID) -> Record:
 
 
 def meeting(meeting_id: int, start: str = "2026-05-23T15:00:00+00:00", **values: Any) -> Record:
-    """A scheduled meeting of ORG_ID with every key of the fixture form; `values` override."""
-    record: Record = {
-        "id": meeting_id,
-        "organization_id": ORG_ID,
-        "name": f"Meeting {meeting_id}",
-        "meeting_type": "Group",
-        "start_time": start,
-        "duration": 60,
-        "status": "scheduled",
-        "topic": "Peer Support",
-        "special_focus": None,
-        "host": "HeyPeers",
-        "location": "heypeers",
-        "price": None,
-        "max_attendees": 12,
-        "meeting_description": "A supportive space.",
-        "group_leader_id": None,
-        "privacy": False,
-        "eap": False,
-        "allow_meeting_donation": False,
-        "invitation_only": False,
-        "wait_list": False,
-        "meeting_series_id": None,
-    }
-    unknown = set(values) - set(record)
-    assert not unknown, f"not fixture keys: {unknown}"
-    record.update(values)
-    return record
+    described = {"topic": "Peer Support", "meeting_description": "A supportive space."}
+    return meeting_record(meeting_id, ORG_ID, start, **{**described, **values})
 
 
 def registration(meeting_id: int, user_id: int, status: str = "registered") -> Record:
