@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from store.database import database_proxy
 from store.errors import NotFound
 from store.keys import digest_access_key, generate_access_key
 from store.models import Organization
@@ -62,8 +65,22 @@ def find_by_access_key(key: str) -> Organization | None:
 
 
 def get_organization(org_id: int) -> Organization | None:
+    """The organization with this id, if any, read from the database every time.
+
+    Every authorized RPC asks (a rotated key must revoke its tokens at once, so the row is
+    never cached). The statement is written once per parameter style instead of by the
+    query builder: profiled, building it cost twice what running it did.
+    """
     with transaction():
-        return Organization.get_or_none(Organization.id == org_id)
+        for organization in Organization.raw(_by_id_sql(database_proxy.obj.param), org_id):
+            return organization
+    return None
+
+
+@lru_cache(maxsize=4)
+def _by_id_sql(param: str) -> str:
+    columns = ", ".join(f'"{field.column_name}"' for field in Organization._meta.sorted_fields)
+    return f'SELECT {columns} FROM "{Organization._meta.table_name}" WHERE "id" = {param}'
 
 
 def organization_scope(org: Organization) -> list[int]:
