@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -64,3 +65,29 @@ def test_a_token_without_a_required_claim_is_refused(missing: str) -> None:
 def test_malformed_tokens_are_refused(garbage: str) -> None:
     with pytest.raises(InvalidToken):
         read_token(SECRET, garbage, NOW)
+
+
+def test_a_signature_is_checked_once_per_token_and_the_times_at_every_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    token, _ = mint_token(SECRET, 8, 1, NOW + timedelta(seconds=7), DAY)
+    for _ in range(3):
+        assert read_token(SECRET, token, NOW + timedelta(hours=1)).organization_id == 8
+    assert decoded == [token]
+    # Issued in the future, then expired: both refused although the signature was kept.
+    with pytest.raises(InvalidToken):
+        read_token(SECRET, token, NOW - timedelta(hours=1))
+    with pytest.raises(InvalidToken):
+        read_token(SECRET, token, NOW + 2 * DAY)
+    # The kept signature is the one of this secret only.
+    with pytest.raises(InvalidToken):
+        read_token("another-secret-of-the-same-length-0123456789ab", token, NOW)
+    assert decoded == [token, token]
