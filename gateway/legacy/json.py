@@ -9,4 +9,9 @@ from aiohttp import web
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(document), content_type="application/json")
+    return json_body_response(orjson.dumps(document), status)
+
+
+def json_body_response(body: bytes, status: int = 200) -> web.Response:
+    """A response of a JSON document already encoded."""
+    return web.Response(status=status, body=body, content_type="application/json")

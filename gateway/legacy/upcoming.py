@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from aiohttp import web
 from google.protobuf import timestamp_pb2
 
 from gateway.calls import Call
-from gateway.legacy.json import json_response
+from gateway.legacy.json import json_body_response
 from gateway.params import INT32_MAX, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
@@ -81,6 +83,19 @@ def shape(response: pb.ListUpcomingMeetingsResponse) -> dict[str, Any]:
     }
 
 
+def render(response: pb.ListUpcomingMeetingsResponse) -> bytes:
+    """The legacy JSON body of one page."""
+    return _rendered(response.SerializeToString())
+
+
+# Bodies by the page they render, as its wire bytes: a feed is polled, and the same page comes
+# back from the server again and again. Shaping it cost ~20x serializing it to find the kept
+# body (measured, page of 20); the body is a function of those bytes alone.
+@lru_cache(maxsize=256)
+def _rendered(page: bytes) -> bytes:
+    return orjson.dumps(shape(pb.ListUpcomingMeetingsResponse.FromString(page)))
+
+
 async def respond(call: Call, request: pb.ListUpcomingMeetingsRequest) -> web.StreamResponse:
     response: pb.ListUpcomingMeetingsResponse = await call.unary("ListUpcomingMeetings", request)
-    return json_response(shape(response))
+    return json_body_response(render(response))

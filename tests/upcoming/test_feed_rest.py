@@ -432,3 +432,24 @@ async def test_the_gateway_answers_compact_json(load: Load, feed: Feed) -> None:
     load(document(meetings=[meeting(1)]))
     raw = await (await feed()).read()
     assert raw == orjson.dumps(orjson.loads(raw))
+
+
+async def test_a_polled_page_shows_every_change_to_its_meetings(load: Load, feed: Feed) -> None:
+    # The server keeps the typed meetings it built and the gateway the bodies it rendered:
+    # a meeting renamed, registered for or given a leader must still show on the next poll.
+    load(document(users=[user(1), user(2)], meetings=[meeting(1, name="Morning Circle")]))
+    first = await (await feed()).json()
+    assert (await (await feed()).json()) == first
+    load(
+        document(
+            users=[user(1), user(2)],
+            meetings=[meeting(1, name="Evening Circle", group_leader_id=1)],
+            registrations=[registration(1, 2)],
+        )
+    )
+    (changed,) = (await (await feed()).json())["meetings"]
+    assert changed["name"] == "Evening Circle"
+    assert changed["registered_attendees"] == 1
+    assert changed["group_leader"]["id"] == 1
+    assert first["meetings"][0]["name"] == "Morning Circle"
+    assert first["meetings"][0]["group_leader"] is None
