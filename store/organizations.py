@@ -73,6 +73,7 @@ def get_organization(org_id: int) -> Organization | None:
     """
     with transaction():
         for organization in Organization.raw(_by_id_sql(database_proxy.obj.param), org_id):
+            assert isinstance(organization, Organization)
             return organization
     return None
 
