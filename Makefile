@@ -10,7 +10,7 @@ DATABASE_URL ?= sqlite:///meetings.db
 PROTODEPS := .protodeps
 
 .PHONY: install generate check-generated protodeps lint buf-lint buf-breaking typecheck test \
-        test-sqlite test-postgres run clean bench bench-quick bench-tools
+        test-sqlite test-postgres run clean bench bench-quick bench-compare bench-tools
 
 install: $(STAMP)
 
@@ -117,6 +117,12 @@ bench: $(STAMP)
 # A small smoke run (20,000 meetings, short load): proves the harness runs, for CI.
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick --database $(BENCH_DATABASE)
+
+# The service of another revision (BASE, default the previous commit) and of this checkout,
+# alternating on the same database with the same clients: a change's effect as a ratio.
+BASE ?= HEAD~1
+bench-compare: $(STAMP)
+	$(PY) -m bench.compare --base $(BASE) --database $(firstword $(subst both,sqlite,$(BENCH_DATABASE))) $(COMPARE_ARGS)
 
 # wrk and h2load (Debian packages) drive the feed under load; without them the harness says
 # so and falls back to Python load clients.

@@ -56,11 +56,19 @@ def _drain(stream: IO[str]) -> None:
 
 
 @contextmanager
-def serving(database_url: str, log_path: Path, *extra: str) -> Iterator[Service]:
-    """A fresh `meetings serve` on `database_url`; stopped (by PID) when the block ends."""
+def serving(
+    database_url: str, log_path: Path, *extra: str, source: Path | None = None
+) -> Iterator[Service]:
+    """A fresh `meetings serve` on `database_url`; stopped (by PID) when the block ends.
+
+    `source`: a checkout of another revision to run the service's code from (bench.compare).
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("a")
     env = {**os.environ, "MEETINGS_JWT_SECRET": JWT_SECRET, "MEETINGS_DATABASE_URL": database_url}
+    if source is not None:
+        # Ahead of the installed project: its packages, and the generated code beside them.
+        env["PYTHONPATH"] = os.pathsep.join([str(source), str(source / "generated")])
     process = subprocess.Popen(
         [MEETINGS, "serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0", *extra],
         stdout=subprocess.PIPE,
