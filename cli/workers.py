@@ -23,7 +23,10 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from prometheus_client import multiprocess
+
 from cli.serve import STOP_SIGNALS, STOPPED_LINE, ignore_stop_signals, open_store, split_address
+from gateway.observability import MULTIPROCESS_DIRECTORY
 from server.config import Settings, resolve_jwt_secret
 from store.database import close_database
 
@@ -76,9 +79,13 @@ class WorkerFailed(Exception):
 
 
 class Supervisor:
-    def __init__(self, workers: Sequence[Worker], grace_seconds: float) -> None:
+    def __init__(
+        self, workers: Sequence[Worker], grace_seconds: float, metrics_dir: str | None = None
+    ) -> None:
         self.workers = list(workers)
         self.grace_seconds = grace_seconds
+        # Where the workers write their metrics (see run_group), if anywhere.
+        self.metrics_dir = metrics_dir
         self._stopping = asyncio.Event()
         self._stop_signal = signal.SIGTERM
 
@@ -227,7 +234,11 @@ class Supervisor:
                 worker.ready.set()
             elif line != STOPPED_LINE:
                 print(line, flush=True)
-        return await process.wait()
+        code = await process.wait()
+        if self.metrics_dir is not None:
+            # Its gauges of things in progress end with it; its counters still count.
+            multiprocess.mark_process_dead(process.pid, self.metrics_dir)  # type: ignore[no-untyped-call]
+        return code
 
 
 def reserve_port(address: str) -> tuple[socket.socket | None, str]:
@@ -315,9 +326,18 @@ async def run_group(
     on_ready: Callable[[], None],
     reservations: Sequence[socket.socket | None] = (),
 ) -> int:
-    """Supervise `workers` until stopped; returns the exit status for the parent."""
+    """Supervise `workers` until stopped; returns the exit status for the parent.
+
+    The group's workers write their metrics to one directory of its own (prometheus-client's
+    multiprocess mode), so each gateway's /metrics shows the whole group, not the one
+    process a scrape happened to reach. It is new for every group (the mode needs it empty
+    at start) and removed when the group stops.
+    """
     try:
-        status = await Supervisor(workers, grace_seconds).run(on_ready)
+        with tempfile.TemporaryDirectory(prefix="meetings-metrics-") as metrics_dir:
+            for worker in workers:
+                worker.env = {**worker.env, MULTIPROCESS_DIRECTORY: metrics_dir}
+            status = await Supervisor(workers, grace_seconds, metrics_dir).run(on_ready)
     finally:
         for reservation in reservations:
             if reservation is not None:

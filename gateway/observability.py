@@ -8,13 +8,17 @@ string or a body, so neither a bearer token nor an access key (which authenticat
 in the query) can reach the logs.
 
 Metrics go to prometheus_client's default registry. Under `meetings serve` the gRPC server
-runs in the same process, so /metrics also shows its metrics (server.metrics).
+runs in the same process, so /metrics also shows its metrics (server.metrics). Under
+`--workers N` every worker writes its values to the group's directory (prometheus-client's
+multiprocess mode, PROMETHEUS_MULTIPROC_DIR, set by cli.workers), and /metrics shows the sum
+over every process of the group, whichever gateway the scrape reaches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -23,13 +27,23 @@ from typing import IO
 import orjson
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway.calls import REQUEST_ID
 from gateway.handler import Handler
 
 METRICS_PATH = "/metrics"
+# Set for every worker of a `--workers N` group (cli.workers): where they all write metrics.
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 ACCESS_LOGGER = "meetings.access"
 # Probes and scrapes arrive every few seconds; their lines are logged at DEBUG only.
 QUIET_ROUTES = frozenset({METRICS_PATH, "/healthz", "/readyz"})
@@ -56,6 +70,8 @@ HTTP_ACTIVE_STREAMS = Gauge(
     "meetings_http_active_streams",
     "Streamed HTTP responses (unpaginated exports) being written.",
     ["route"],
+    # With several workers: the sum over the processes alive.
+    multiprocess_mode="livesum",
 )
 
 _OBSERVING = web.RequestKey("observability_in_handler", bool)
@@ -149,10 +165,22 @@ async def count_streams(request: web.Request, response: web.StreamResponse) -> N
         HTTP_ACTIVE_STREAMS.labels(route_label(request)).inc()
 
 
+def exposition() -> bytes:
+    """The metrics page: this process's registry, or, in a group of workers, every worker's."""
+    directory = os.environ.get(MULTIPROCESS_DIRECTORY)
+    if not directory:
+        return generate_latest(REGISTRY)
+    # A registry of its own per scrape, as prometheus-client's multiprocess mode asks: the
+    # collector reads every process's files when collected.
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
 async def metrics(request: web.Request) -> web.Response:
     # The exposition format's version travels in the content type: kept exactly.
     return web.Response(
-        body=generate_latest(REGISTRY),
+        body=exposition(),
         headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
     )
 

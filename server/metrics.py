@@ -41,6 +41,8 @@ ACTIVE_STREAMS = Gauge(
     "meetings_grpc_active_streams",
     "Streaming RPCs (server or bidirectional streams) in progress.",
     ["grpc_service", "grpc_method"],
+    # With several workers: the sum over the processes alive.
+    multiprocess_mode="livesum",
 )
 EXPORTED_ROWS = Counter(
     "meetings_exported_rows_total",

@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 import peewee
+from prometheus_client.parser import text_string_to_metric_families
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
@@ -206,3 +207,56 @@ def test_health_fails_when_nothing_listens() -> None:
     result = run_cli("health", "--grpc", free)
     assert result.returncode == 1
     assert "not listening" in result.stdout
+
+
+def scraped(http_port: int, name: str, **labels: str) -> float:
+    """The value of one sample of GET /metrics (0 when absent), over a new connection."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as page:
+        text = page.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_every_gateway_of_a_group_shows_the_whole_groups_metrics(
+    database_url: str, db: peewee.Database, acme: tuple[Organization, str]
+) -> None:
+    _, key = acme
+    db.close()
+    with launched(
+        "serve",
+        "--database",
+        database_url,
+        "--grpc",
+        "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
+        "--workers",
+        "2",
+        ready=SERVE_READY,
+    ) as served:
+        http_port = served.port(4)
+        workers = worker_pids(served.pid)
+        with open(f"/proc/{workers[0]}/environ", "rb") as environ:
+            variables = dict(
+                entry.decode().partition("=")[::2] for entry in environ.read().split(b"\0") if entry
+            )
+        metrics_dir = variables["PROMETHEUS_MULTIPROC_DIR"]
+        # Each request on a connection of its own: the kernel spreads them over both gateways,
+        # and the gateways over both gRPC workers.
+        for _ in range(6):
+            status, _ = post_json(
+                f"http://127.0.0.1:{http_port}/api/v2/authenticate", {"access_key": key}
+            )
+            assert status == 200
+        route = "/api/v2/authenticate"
+        for _ in range(4):  # whichever gateway a scrape reaches, it counts all six
+            http = scraped(http_port, "meetings_http_requests_total", route=route, status="200")
+            rpcs = scraped(
+                http_port, "grpc_server_handled_total", grpc_method="Authenticate", grpc_code="OK"
+            )
+            assert (http, rpcs) == (6, 6)
+        assert served.stop() == 0
+    assert not os.path.exists(metrics_dir)
