@@ -36,11 +36,10 @@ from bench.build import (
 from bench.run import (
     RESULTS_DIR,
     Options,
-    export_args,
     gateway_load,
     log,
-    run_client,
     token_for,
+    walk_pages,
 )
 from bench.service import serving
 
@@ -85,18 +84,7 @@ def measure(
             "/upcoming_meetings?page=1&items=20"
         )
         feed = gateway_load(url, token, options)
-        walk = run_client(
-            "rest-pages",
-            "--target",
-            service.http_base,
-            "--per-page",
-            "100",
-            "--samples",
-            "5",
-            "--budget",
-            str(walk_seconds),
-            *export_args(service, token, db),
-        )
+        walk = walk_pages(service, token, db, 5, walk_seconds)
     return {
         "feed_requests_per_second": feed["requests_per_second"],
         "feed_p50_seconds": feed["p50_seconds"],

@@ -108,6 +108,25 @@ def token_for(service: Service, key: str) -> str:
     return token
 
 
+def walk_pages(
+    service: Service, token: str, db: BenchDatabase, samples: int, budget_seconds: float
+) -> dict[str, Any]:
+    """Every page of the whole export (per_page=100) on one connection, in a client process;
+    a walk longer than the budget is extrapolated from the pages walked."""
+    return run_client(
+        "rest-pages",
+        "--target",
+        service.http_base,
+        "--per-page",
+        "100",
+        "--samples",
+        str(samples),
+        "--budget",
+        str(budget_seconds),
+        *export_args(service, token, db),
+    )
+
+
 def small_export_end(db: BenchDatabase) -> str:
     """The end of a custom range holding the first SMALL_EXPORT_ROWS meetings (a few more
     when several start at the same minute), in the legacy format."""
@@ -428,18 +447,8 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
             result.update(_exports(service, token, db, label, options))
         if "walk" in options.parts:
             log(f"{label}: walking every page (per_page=100)")
-            result["pages"] = run_client(
-                "rest-pages",
-                "--target",
-                service.http_base,
-                "--per-page",
-                "100",
-                "--samples",
-                "5" if options.quick else "20",
-                "--budget",
-                str(WALK_BUDGET_SECONDS),
-                *export_args(service, token, db),
-            )
+            samples = 5 if options.quick else 20
+            result["pages"] = walk_pages(service, token, db, samples, WALK_BUDGET_SECONDS)
             # As many requests that do no work, over each hop: what a walk costs before any
             # page is read.
             count = ["--count", str(result["pages"]["pages"])]

@@ -58,12 +58,9 @@ def alive(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_serve_with_two_workers_answers_both_apis_and_stops_with_exit_0_on_sigterm(
-    database_url: str, db: peewee.Database, acme: tuple[Organization, str]
-) -> None:
-    org, key = acme
-    db.close()
-    with launched(
+def serve_two_workers(database_url: str) -> Any:
+    """`meetings serve --workers 2` on free local ports, stopped when the block ends."""
+    return launched(
         "serve",
         "--database",
         database_url,
@@ -74,7 +71,15 @@ def test_serve_with_two_workers_answers_both_apis_and_stops_with_exit_0_on_sigte
         "--workers",
         "2",
         ready=SERVE_READY,
-    ) as served:
+    )
+
+
+def test_serve_with_two_workers_answers_both_apis_and_stops_with_exit_0_on_sigterm(
+    database_url: str, db: peewee.Database, acme: tuple[Organization, str]
+) -> None:
+    org, key = acme
+    db.close()
+    with serve_two_workers(database_url) as served:
         grpc_port, http_port = served.port(2), served.port(4)
         workers = worker_pids(served.pid)
         assert len(workers) == 4
@@ -225,18 +230,7 @@ def test_every_gateway_of_a_group_shows_the_whole_groups_metrics(
 ) -> None:
     _, key = acme
     db.close()
-    with launched(
-        "serve",
-        "--database",
-        database_url,
-        "--grpc",
-        "127.0.0.1:0",
-        "--http",
-        "127.0.0.1:0",
-        "--workers",
-        "2",
-        ready=SERVE_READY,
-    ) as served:
+    with serve_two_workers(database_url) as served:
         http_port = served.port(4)
         workers = worker_pids(served.pid)
         with open(f"/proc/{workers[0]}/environ", "rb") as environ:
