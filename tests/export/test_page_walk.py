@@ -5,7 +5,8 @@ after the data changed under a walk."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import peewee
@@ -13,8 +14,15 @@ import pytest
 
 from store import export as store_export
 from store.database import is_sqlite
-from store.export import ExportFilter, export_page
-from tests.export.conftest import ORG_ID, document, many_meetings, meeting, organization
+from store.export import ExportFilter, export_page, open_export
+from tests.export.conftest import (
+    MANY_BASE,
+    ORG_ID,
+    document,
+    many_meetings,
+    meeting,
+    organization,
+)
 
 EVERYTHING = ExportFilter(
     organization_ids=(ORG_ID,),
@@ -88,6 +96,44 @@ def test_pages_of_several_organizations_merge_in_order(
     assert [m for number in range(1, 8) for m in walked[number]] == expected
     store_export._PAGE_STARTS.clear()
     assert walk(db, both, 6, [6])[6] == expected[30:36]
+
+
+def every_match(db: peewee.Database, selected: ExportFilter) -> list[int]:
+    """The filter's meetings as the streamed export reads them (no page statement)."""
+    with db.connection_context(), closing(open_export(selected, ["name"], 10_000)) as reader:
+        return names(reader.fetch())
+
+
+def test_one_statement_per_shape_serves_every_value_of_that_shape(
+    db: peewee.Database, load: Callable[[dict[str, Any]], None]
+) -> None:
+    load(document([]))
+    many_meetings(db, 1000)  # every 5 minutes from MANY_BASE, two at a time
+    base = MANY_BASE.replace(tzinfo=UTC)
+    at = [base + timedelta(minutes=minutes) for minutes in (0, 300, 700, 1500, 2200, 2600)]
+    # Same shapes, other values: the statements written for the first serve the rest.
+    filters = [
+        ExportFilter(organization_ids=(ORG_ID,), starts_from=at[0], starts_until=at[3]),
+        ExportFilter(organization_ids=(ORG_ID,), starts_from=at[1], starts_until=at[4]),
+        ExportFilter(organization_ids=(ORG_ID,), starts_from=at[2], starts_until=at[5]),
+        ExportFilter(organization_ids=(ORG_ID,), ended_or_complete_at=at[5], starts_before=at[2]),
+        ExportFilter(organization_ids=(ORG_ID,), ended_or_complete_at=at[5], starts_before=at[4]),
+    ]
+    written = store_export._page_keys_sql.cache_info().misses
+    for selected in filters:
+        expected = every_match(db, selected)
+        assert len(expected) > 100
+        per_page = 9
+        pages = list(range(1, len(expected) // per_page + 2))
+        # Forwards with keys carried from page to page, then each page alone: the deep ones
+        # are read backwards.
+        walked = walk(db, selected, per_page, pages)
+        assert [m for number in pages for m in walked[number]] == expected
+        store_export._PAGE_STARTS.clear()
+        for number in (1, 2, len(pages) // 2, len(pages) - 1, len(pages)):
+            assert walk(db, selected, per_page, [number])[number] == walked[number]
+    # Two shapes, three ways of reading each (forwards, after a key, backwards).
+    assert store_export._page_keys_sql.cache_info().misses - written <= 6
 
 
 def test_a_change_to_the_data_is_seen_by_the_next_page(
