@@ -245,21 +245,23 @@ def rest_pages(
     }
 
 
-def round_trips(target: str, count: int) -> dict[str, Any]:
+def round_trips(target: str, count: int, path: str = "/healthz") -> dict[str, Any]:
     """`count` requests that do no work, one after another: the floor under a page walk.
 
-    http://HOST:PORT: `GET /healthz` on one keep-alive connection (the gateway alone, no RPC);
+    http://HOST:PORT: `GET path` on one keep-alive connection: `/healthz` is the gateway
+    alone, no RPC; `/readyz` is the gateway and one gRPC call (the health service's Check),
+    the whole path of a page without its database work and its rows.
     HOST:PORT: the gRPC health service's Check on one channel (the server alone, no database).
     """
     started = time.perf_counter()
     if target.startswith("http"):
         connection = _connection(target)
         for _ in range(count):
-            connection.request("GET", "/healthz")
+            connection.request("GET", path)
             response = connection.getresponse()
             response.read()
             if response.status != 200:
-                raise SystemExit(f"/healthz: HTTP {response.status}")
+                raise SystemExit(f"{path}: HTTP {response.status}")
         connection.close()
     else:
         from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -366,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     floor = kinds.add_parser("round-trips")
     floor.add_argument("--target", required=True, help="http://HOST:PORT or HOST:PORT")
     floor.add_argument("--count", type=int, default=10_000)
+    floor.add_argument("--path", default="/healthz", help="the gateway's URL path (HTTP only)")
     for name in ("http-load", "grpc-load"):
         load = kinds.add_parser(name)
         load.add_argument("--target", required=True)
@@ -395,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         argv_ = [part for part in args.command if part != "--"]
         result = command_export(argv_, args.marker.encode())
     elif args.kind == "round-trips":
-        result = round_trips(args.target, args.count)
+        result = round_trips(args.target, args.count, args.path)
     elif args.kind == "http-load":
         result = asyncio.run(_http_load(args.target, args.token, args.connections, args.seconds))
     else:
