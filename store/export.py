@@ -110,7 +110,7 @@ def _aware(stored: Any) -> datetime:
 
 
 class _Slot:
-    """Stands for one named parameter while a statement is written once (see _statement)."""
+    """Stands for one named parameter while a statement is written once (see _page_keys_sql)."""
 
     __slots__ = ("name",)
 
@@ -129,7 +129,7 @@ _BOUNDS = ("ended_or_complete_at", "upcoming_at", "starts_from", "starts_before"
 
 def _conditions(selected: ExportFilter, *, slots: bool = False) -> list[peewee.Expression]:
     """The filter as conditions on Meeting; with `slots`, each instant is a parameter named
-    after its field (_statement) instead of its value."""
+    after its field (_page_keys_sql) instead of its value."""
 
     def bound(name: str) -> Any:
         return _slot(name) if slots else _naive_utc(getattr(selected, name))
@@ -228,7 +228,7 @@ def _ordered(
 
     `after` keeps only the meetings after that (start_time, id) key (a keyset page; see
     _from_key for the range's lower bound); `descending` reads the same order backwards,
-    from the last meeting. With `slots`, every value is a named parameter (_statement):
+    from the last meeting. With `slots`, every value is a named parameter (_page_keys_sql):
     organization `o<index>`, the filter's instants by field name.
     """
     conditions = _conditions(selected, slots=slots)
