@@ -30,6 +30,7 @@ import psycopg2
 from store.database import database_proxy, is_sqlite
 from store.errors import translate_database_errors
 from store.models import Meeting
+from store.session import sqlite_turn
 from store.snapshots import (
     POSTGRES_SNAPSHOT_SQL,
     LatestCache,
@@ -295,6 +296,7 @@ def _with_bools(rows: list[Any], positions: tuple[int, ...]) -> list[Any]:
 def _read_transaction() -> Iterator[None]:
     """One consistent snapshot for several statements (a count and its page)."""
     with translate_database_errors(), ExitStack() as stack:
+        stack.enter_context(sqlite_turn())
         if database_proxy.is_closed():
             stack.enter_context(database_proxy.connection_context())
         if is_sqlite(database_proxy.obj):
@@ -547,20 +549,23 @@ class _SqliteReader:
         self._batch_rows = batch_rows
         self._flags = flags
         self._connection = connection
-        with _DRIVER_ERRORS:
+        with sqlite_turn(), _DRIVER_ERRORS:
             (self._cache_size,) = connection.execute("PRAGMA cache_size").fetchone()
             connection.execute(f"PRAGMA cache_size = -{_EXPORT_CACHE_KIB}")
             self._cursor = connection.execute(sql, params)
 
     def fetch(self) -> list[Row]:
-        with translate_database_errors(), _DRIVER_ERRORS:
+        # The turn is taken batch by batch, never for the whole export: the RPCs that come
+        # in meanwhile take theirs between two batches.
+        with translate_database_errors(), sqlite_turn(), _DRIVER_ERRORS:
             rows = self._cursor.fetchmany(self._batch_rows)
         return _with_bools(rows, self._flags)
 
     def close(self) -> None:
-        self._cursor.close()
-        with suppress(sqlite3.Error):
-            self._connection.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+        with sqlite_turn():
+            self._cursor.close()
+            with suppress(sqlite3.Error):
+                self._connection.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
 
 
 class _PostgresReader:

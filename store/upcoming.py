@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from store.database import database_proxy, is_sqlite
-from store.session import transaction
+from store.session import sqlite_turn, transaction
 from store.snapshots import (
     POSTGRES_SNAPSHOT_SQL,
     LatestCache,
@@ -101,7 +101,7 @@ def upcoming_meetings_page(
     stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
     sql = _statements(is_sqlite(database_proxy.obj), len(scope), meeting_series_id is not None)
     params = sql.params(scope, meeting_series_id, stored_now)
-    with transaction(snapshot=True):
+    with sqlite_turn(), transaction(snapshot=True):
         # Run together, so on SQLite the total and the page read one snapshot. The total is
         # the transaction's first statement: on SQLite, the one that fixes its snapshot.
         total = _total(sql, params, (tuple(scope), meeting_series_id), stored_now)
