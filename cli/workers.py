@@ -371,7 +371,8 @@ def prepare_grpc_tier(settings: Settings) -> None:
 
 
 async def serve_workers(settings: Settings, banner: str | None, verbose: bool) -> int:
-    """`meetings serve --workers N`: N gRPC workers on one port, N gateways on another.
+    """`meetings serve` (without --one-process): N gRPC workers on one port, N gateways on
+    another (N = --workers, 1 by default).
 
     The gateways reach the gRPC workers over private unix sockets, one per worker, and
     balance over all of them (round robin), so each worker gets its share and a dead one is

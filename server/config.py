@@ -51,6 +51,8 @@ class Settings:
     grace_seconds: float = 10.0
     # Processes per tier (`--workers`).
     workers: int = 1
+    # `serve`: both tiers in the one process that was started, instead of a process each.
+    one_process: bool = False
     # The gRPC servers a gateway balances over (host:port, or unix:/path).
     upstreams: tuple[str, ...] = (DEFAULT_GRPC_ADDRESS,)
     db_pool_size: int = PoolOptions.size
@@ -91,6 +93,7 @@ class Settings:
             "grpc_workers": _number(env, "MEETINGS_GRPC_WORKERS", int, 16, minimum=1),
             "grace_seconds": _number(env, "MEETINGS_GRACE_SECONDS", float, 10.0, minimum=0),
             "workers": _number(env, "MEETINGS_WORKERS", int, 1, minimum=1),
+            "one_process": _switch(env, "MEETINGS_ONE_PROCESS"),
             "upstreams": split_upstreams(env.get("MEETINGS_UPSTREAM", ""))
             or (DEFAULT_GRPC_ADDRESS,),
             "db_pool_size": _number(env, "MEETINGS_DB_POOL_SIZE", int, PoolOptions.size),
@@ -149,6 +152,17 @@ def check_secret(secret: str, production: bool, source: str) -> None:
     if production:
         raise SettingsError(message + " (MEETINGS_ENV=production refuses to start)")
     log.warning("%s; production mode would refuse it", message)
+
+
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"", "0", "false", "no", "off"})
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in _ON | _OFF:
+        raise SettingsError(f"{name} must be one of 1, true, yes, on, 0, false, no, off")
+    return raw in _ON
 
 
 def _number(
