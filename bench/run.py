@@ -470,17 +470,24 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
             )
             result["upcoming"] = upcoming_load(service, token, db, options)
     if "upcoming" in options.parts:
-        log(f"{label}: upcoming feed through the gateway, `meetings serve --workers 2`")
-        with serving(db.url, log_dir / f"{label}-workers.log", "--workers", "2") as service:
-            url = (
-                f"{service.http_base}/api/v2/organizations/{db.organization_id}"
-                "/upcoming_meetings?page=1&items=20"
-            )
-            token = token_for(service, db.access_key)
-            result["upcoming"]["gateway_two_workers"] = gateway_load(url, token, options)
-            result["upcoming"]["readyz_two_workers"] = gateway_load(
-                service.http_base + "/readyz", token, options
-            )
+        # The feed through other ways of running the same command: both tiers in one process
+        # (what `serve` was before it ran them apart), and two workers per tier.
+        for key, flags in (
+            ("one_process", ("--one-process",)),
+            ("two_workers", ("--workers", "2")),
+        ):
+            log(f"{label}: upcoming feed through the gateway, `meetings serve {' '.join(flags)}`")
+            with serving(db.url, log_dir / f"{label}-{key}.log", *flags) as service:
+                url = (
+                    f"{service.http_base}/api/v2/organizations/{db.organization_id}"
+                    "/upcoming_meetings?page=1&items=20"
+                )
+                token = token_for(service, db.access_key)
+                result["upcoming"][f"gateway_{key}"] = gateway_load(url, token, options)
+                if key == "two_workers":
+                    result["upcoming"][f"readyz_{key}"] = gateway_load(
+                        service.http_base + "/readyz", token, options
+                    )
     return result
 
 
@@ -629,15 +636,16 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         "  floor: /readyz (HTTP + gRPC, no database)",
         [load_cell(r["upcoming"]["readyz"]) for r in results],
     )
-    cells = []
-    for r in results:
-        two, one = r["upcoming"]["gateway_two_workers"], r["upcoming"]["gateway"]
-        cells.append(
-            f"{two['requests_per_second']:,.0f} req/s "
-            f"({two['requests_per_second'] / one['requests_per_second']:.2f}x), "
-            f"p50 {_ms(two['p50_seconds'])}, p99 {_ms(two['p99_seconds'])}"
-        )
-    line("  the same, serve --workers 2", cells)
+    for key, name in (("one_process", "--one-process"), ("two_workers", "--workers 2")):
+        cells = []
+        for r in results:
+            other, default = r["upcoming"][f"gateway_{key}"], r["upcoming"]["gateway"]
+            cells.append(
+                f"{other['requests_per_second']:,.0f} req/s "
+                f"({other['requests_per_second'] / default['requests_per_second']:.2f}x), "
+                f"p50 {_ms(other['p50_seconds'])}, p99 {_ms(other['p99_seconds'])}"
+            )
+        line(f"  the same, serve {name}", cells)
     line(
         "  floor: /readyz, serve --workers 2",
         [load_cell(r["upcoming"]["readyz_two_workers"]) for r in results],
