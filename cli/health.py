@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from cli.serve import reachable_host, split_address
+from cli.process import reachable_host, split_address
 from server.app import SERVICE_NAME
 
 

@@ -168,8 +168,6 @@ def serve(
     The gRPC server and the gateway run as two processes under this one (more with
     --workers), so that each has an interpreter of its own; --one-process keeps both here.
     """
-    from cli.serve import serve as run
-
     settings = load_settings(
         database_url=database_url,
         grpc_address=grpc_address,
@@ -190,8 +188,11 @@ def serve(
     elif banner:
         text = BANNER.format(demo="", key="<your access key>", org="<organization id>")
     if settings.one_process:
+        from cli.serve import serve as run
+
         asyncio.run(run(settings, text))
         return
+    # The parent of the group loads neither tier (see cli.process).
     from cli.workers import serve_workers
 
     sys.exit(asyncio.run(serve_workers(settings, text, verbose_flag())))

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import multiprocess
 
-from cli.serve import STOP_SIGNALS, STOPPED_LINE, ignore_stop_signals, open_store, split_address
-from gateway.observability import MULTIPROCESS_DIRECTORY
-from server.config import Settings, resolve_jwt_secret
+from cli.process import STOP_SIGNALS, STOPPED_LINE, ignore_stop_signals, open_store, split_address
+from server.config import MULTIPROCESS_DIRECTORY, Settings, resolve_jwt_secret
 from store.database import close_database
 
 log = logging.getLogger("meetings.workers")

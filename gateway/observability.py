@@ -40,10 +40,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway.calls import REQUEST_ID
 from gateway.handler import Handler
+from server.config import MULTIPROCESS_DIRECTORY
 
 METRICS_PATH = "/metrics"
-# Set for every worker of a `--workers N` group (cli.workers): where they all write metrics.
-MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 ACCESS_LOGGER = "meetings.access"
 # Probes and scrapes arrive every few seconds; their lines are logged at DEBUG only.
 QUIET_ROUTES = frozenset({METRICS_PATH, "/healthz", "/readyz"})

@@ -33,6 +33,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Set for every worker of a `--workers N` group (cli.workers): the directory where they all
+# write their metrics (prometheus-client's multiprocess mode), which each gateway reads.
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value the service cannot use."""
 
