@@ -1,5 +1,6 @@
 """Queries of the upcoming-meetings feed: the total, one page of meetings with their leaders,
-and the page's registered-attendee counts; three statements whatever the page size.
+and the page's registered-attendee counts; three statements whatever the page size (two on
+SQLite, where the page and its counts are read as one row: see _one_row_page).
 
 Two things keep a page's cost independent of how many meetings an organization has:
 - The page is read in start-time order from the (organization, start_time, id) index, from
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
+
+import orjson
 
 from store.database import database_proxy, is_sqlite
 from store.session import sqlite_turn, transaction
@@ -108,9 +111,18 @@ def upcoming_meetings_page(
         if offset >= total:
             return UpcomingPage([], {}, total)
         page = database_proxy.execute_sql(sql.page, {**params, "limit": limit, "offset": offset})
-        rows = [_row(values, sql.sqlite) for values in page.fetchall()]
-        registered = _registered_counts(sql.sqlite, [row.id for row in rows]) if rows else {}
-    return UpcomingPage(rows, registered, total)
+        if not sql.sqlite:
+            rows = [_row(values, False) for values in page.fetchall()]
+            registered = _registered_counts([row.id for row in rows]) if rows else {}
+            return UpcomingPage(rows, registered, total)
+        (array,) = page.fetchone()
+    # SQLite: one JSON array of [*UpcomingMeetingRow, registered] (see _one_row_page).
+    counted = sorted(
+        ((_row(values[:-1], True), values[-1]) for values in orjson.loads(array)),
+        key=lambda pair: (pair[0].start_time, pair[0].id),
+    )
+    rows = [row for row, _ in counted]
+    return UpcomingPage(rows, {row.id: count for row, count in counted if count}, total)
 
 
 def _row(values: Sequence[Any], sqlite: bool) -> UpcomingMeetingRow:
@@ -188,10 +200,7 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
     # The page's ids are picked first, from the meeting table alone, and only those rows are
     # joined to their meeting and leader: joining before the sort would join every upcoming
     # meeting (a hash of the whole user table on PostgreSQL) to keep `limit` of them.
-    page = (
-        "SELECT m.id, m.name, m.start_time, m.duration, m.topic, m.meeting_description, "
-        "m.location, m.meeting_series_id, m.max_attendees, "
-        "u.id, u.first_name, u.last_name, u.avatar_url "
+    page_rows = (
         'FROM "meeting" AS m '
         'JOIN (SELECT s.id FROM "meeting" AS s '
         f"WHERE {in_scope('s')} AND s.end_time > {p('now')} AND s.start_time >= {bound} "
@@ -201,7 +210,51 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
         'LEFT OUTER JOIN "user" AS u ON m.group_leader_id = u.id '
         "ORDER BY m.start_time, m.id"
     )
+    if sqlite:
+        page = _one_row_page([*_PAGE_COLUMNS, f"({_REGISTERED_OF_M})"], page_rows)
+    else:
+        page = f"SELECT {', '.join(_PAGE_COLUMNS)} {page_rows}"
     return _Statements(sqlite, count, ended_since, page, scope_size)
+
+
+# UpcomingMeetingRow's columns, in its order.
+_PAGE_COLUMNS = (
+    "m.id",
+    "m.name",
+    "m.start_time",
+    "m.duration",
+    "m.topic",
+    "m.meeting_description",
+    "m.location",
+    "m.meeting_series_id",
+    "m.max_attendees",
+    "u.id",
+    "u.first_name",
+    "u.last_name",
+    "u.avatar_url",
+)
+
+
+# The registered attendees of one page meeting `m`, its own leader excepted.
+_REGISTERED_OF_M = (
+    'SELECT COUNT(r.id) FROM "registration" AS r WHERE r.meeting_id = m.id '
+    "AND r.status = 'registered' AND (m.group_leader_id IS NULL OR r.user_id <> m.group_leader_id)"
+)
+
+
+def _one_row_page(columns: Sequence[str], rows: str) -> str:
+    """SQLite: the page's `columns` (each meeting's registered count last) as one row holding
+    a JSON array of arrays.
+
+    Python's sqlite3 lets go of the interpreter lock around every row it steps, and under
+    load every let-go hands the lock to another thread and waits to get it back (see
+    store.session): a page of 20 meetings and their 20 counts took about 45 of those. As one
+    row, the page takes two, whatever its size. SQLite does not promise the array's order:
+    the rows are sorted again when read.
+    """
+    named = ", ".join(f"{column} AS c{index}" for index, column in enumerate(columns))
+    values = ", ".join(f"p.c{index}" for index in range(len(columns)))
+    return f"SELECT json_group_array(json_array({values})) FROM (SELECT {named} {rows}) AS p"
 
 
 def _total(
@@ -266,9 +319,10 @@ def _total(
 
 
 @lru_cache(maxsize=128)
-def _registered_sql(sqlite: bool, count: int) -> str:
-    marker = "?" if sqlite else "%s"
-    ids = ", ".join([marker] * count)
+def _registered_sql(count: int) -> str:
+    """PostgreSQL: the registered counts of a page's meetings (SQLite reads them with the
+    page, see _one_row_page)."""
+    ids = ", ".join(["%s"] * count)
     # The meeting ids are said of both sides, or PostgreSQL hashes the whole meeting table
     # for the join.
     return (
@@ -280,9 +334,9 @@ def _registered_sql(sqlite: bool, count: int) -> str:
     )
 
 
-def _registered_counts(sqlite: bool, meeting_ids: list[int]) -> dict[int, int]:
+def _registered_counts(meeting_ids: list[int]) -> dict[int, int]:
     """Registrations with status registered per meeting, the meeting's own leader excepted."""
     cursor = database_proxy.execute_sql(
-        _registered_sql(sqlite, len(meeting_ids)), [*meeting_ids, *meeting_ids]
+        _registered_sql(len(meeting_ids)), [*meeting_ids, *meeting_ids]
     )
     return {int(meeting_id): int(count) for meeting_id, count in cursor.fetchall()}

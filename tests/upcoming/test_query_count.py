@@ -12,6 +12,7 @@ import pytest
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+from store.database import is_sqlite
 from tests.upcoming.conftest import (
     ACCESS_KEY,
     ORG_ID,
@@ -89,7 +90,15 @@ def record_statements(db: peewee.Database) -> Callable[[], Any]:
     return recording
 
 
+def expected_feed(db: peewee.Database) -> list[tuple[bool, bool]]:
+    """(counts something, reads registrations) of each feed statement, in order."""
+    if is_sqlite(db):
+        return [(True, False), (True, True)]
+    return [(True, False), (False, False), (True, True)]
+
+
 def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
+    db: peewee.Database,
     load: Callable[[Document], None],
     stub: pb_grpc.MeetingsServiceStub,
     record_statements: Callable[[], Any],
@@ -104,14 +113,10 @@ def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
             response = stub.ListUpcomingMeetings(request, metadata=metadata)
         assert len(response.meetings) == page_size
         assert all(m.registered_attendees > 0 for m in response.meetings)
-        # The total, the page of meetings joined to their leaders, the registered counts.
+        # The total, the page of meetings joined to their leaders, the registered counts;
+        # on SQLite the page and its counts are one statement (one row to step).
         feed = log.feed_statements()
-        assert len(feed) == 3, feed
-        assert [("COUNT" in sql, '"registration"' in sql) for sql in feed] == [
-            (True, False),
-            (False, False),
-            (True, True),
-        ]
+        assert [("COUNT" in sql, '"registration"' in sql) for sql in feed] == expected_feed(db)
         counts[page_size] = len(log.statements)
     assert counts[1] == counts[100]
 
@@ -133,7 +138,10 @@ def test_an_empty_page_needs_only_the_total(
 
 
 async def test_the_rest_feed_costs_the_same_for_1_and_100_items(
-    load: Callable[[Document], None], feed: Feed, record_statements: Callable[[], Any]
+    db: peewee.Database,
+    load: Callable[[Document], None],
+    feed: Feed,
+    record_statements: Callable[[], Any],
 ) -> None:
     load(busy_document())
     counts = {}
@@ -144,4 +152,5 @@ async def test_the_rest_feed_costs_the_same_for_1_and_100_items(
         assert len(body["meetings"]) == items
         # The helper's token exchange and the token check only read organizations.
         counts[items] = len(log.feed_statements())
-    assert counts == {1: 3, 100: 3}
+    statements = len(expected_feed(db))
+    assert counts == {1: statements, 100: statements}
