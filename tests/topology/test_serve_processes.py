@@ -3,6 +3,8 @@ started (their interpreters do not share a lock); `--one-process` keeps both in 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import peewee
@@ -76,3 +78,17 @@ def test_an_unusable_one_process_value_is_named() -> None:
     result = run_cli("serve", env={"MEETINGS_ONE_PROCESS": "sometimes"})
     assert result.returncode == 2
     assert "MEETINGS_ONE_PROCESS must be one of" in result.stderr
+
+
+def test_the_supervising_parent_loads_neither_tier() -> None:
+    # The parent of every `serve` serves nothing itself: loading aiohttp and grpcio would
+    # double its memory for nothing.
+    probe = (
+        "import sys, cli.main, cli.workers; "
+        "print(sorted(m for m in ('aiohttp', 'grpc', 'gateway.app', 'server.app') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
