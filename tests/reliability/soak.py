@@ -1,5 +1,6 @@
 """A bounded soak of `meetings serve` over loopback: mixed traffic for a fixed time while the
-service's memory (RSS) and open file descriptors are sampled; no growth trend, no errors.
+service's memory (RSS) and open file descriptors, summed over its processes (the parent and
+one per tier), are sampled; no growth trend, no errors.
 
     python -m tests.reliability.soak --seconds 60     # `make soak-ci`
     python -m tests.reliability.soak --seconds 600    # `make soak`
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import itertools
 import os
 import random
@@ -53,14 +55,28 @@ class Sample:
     fds: int
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants: `meetings serve` is a parent with a process per tier."""
+    found, index = [pid], 0
+    while index < len(found):
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{found[index]}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    found += [int(child) for child in (task / "children").read_text().split()]
+        index += 1
+    return found
+
+
 def sample(pid: int, started: float) -> Sample:
-    with open(f"/proc/{pid}/statm") as statm:
-        resident_pages = int(statm.read().split()[1])
-    return Sample(
-        time.monotonic() - started,
-        resident_pages * PAGE_SIZE / 2**20,
-        len(os.listdir(f"/proc/{pid}/fd")),
-    )
+    """The resident memory and open descriptors of the whole service (every process of it)."""
+    resident_pages = descriptors = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):  # a process that just went away
+            with open(f"/proc/{member}/statm") as statm:
+                pages = int(statm.read().split()[1])
+            fds = len(os.listdir(f"/proc/{member}/fd"))
+            resident_pages, descriptors = resident_pages + pages, descriptors + fds
+    return Sample(time.monotonic() - started, resident_pages * PAGE_SIZE / 2**20, descriptors)
 
 
 def slope(points: list[tuple[float, float]]) -> float:
