@@ -5,7 +5,7 @@ import warnings
 
 from heypeers.meetings.v1 import meetings_service_pb2 as heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
