@@ -75,6 +75,9 @@ def serving(
         stderr=log,
         text=True,
         env=env,
+        # serve's workers run `python -m cli.main`, which puts the working directory ahead of
+        # PYTHONPATH: from this checkout, the base's workers would run this checkout's code.
+        cwd=source,
     )
     try:
         assert process.stdout is not None
