@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent import futures
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import peewee
-from grpc_health.v1 import health, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
@@ -16,9 +17,16 @@ from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.auth import Authenticator
 from server.config import Settings, resolve_jwt_secret
 from server.db_health import DatabaseHealth
-from server.interceptors import MeetingsInterceptor
+from server.export_request import page_of
+from server.interceptors import (
+    AUTHENTICATE,
+    EXPORT_MEETINGS,
+    LIST_UPCOMING_MEETINGS,
+    MeetingsInterceptor,
+)
 from server.metrics import MetricsInterceptor, watch_database_pool
 from server.peers import TrustedProxies
+from server.rpc_loop import LoopHandlers, LoopThread, ServiceCollector
 from server.servicer import MeetingsServicer
 from server.throttle import FailureThrottle
 
@@ -39,19 +47,41 @@ MAX_CONNECTION_AGE_MS = 5 * 60 * 1000
 MIN_CLIENT_PING_INTERVAL_MS = 250
 
 
+class LoopHealth:
+    """The health service's statuses, set from any thread (the database probe's included)."""
+
+    def __init__(self, servicer: health_aio.HealthServicer, loop: LoopThread) -> None:
+        self.servicer = servicer
+        self._loop = loop
+
+    def set(self, service: str, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
+        self._loop.submit(self.servicer.set(service, status))
+
+    def enter_graceful_shutdown(self) -> None:
+        self._loop.submit(self.servicer.enter_graceful_shutdown())
+
+
 @dataclass
 class RunningServer:
-    server: grpc.Server
+    server: grpc.aio.Server
     port: int
-    health: health.HealthServicer
+    health: LoopHealth
+    loop: LoopThread
+    handlers: LoopHandlers
     database_health: DatabaseHealth | None = None
 
     def stop(self, grace: float | None) -> None:
-        """Refuse new RPCs, let those in flight finish within `grace` seconds, then stop."""
+        """Refuse new RPCs, let those in flight finish within `grace` seconds, then stop.
+
+        A second call does nothing (the server is stopped)."""
+        if self.loop.closed:
+            return
         if self.database_health is not None:
             self.database_health.stop()
         self.health.enter_graceful_shutdown()
-        self.server.stop(grace).wait()
+        self.loop.call(self.server.stop(grace))
+        self.handlers.shutdown()
+        self.loop.stop()
 
 
 def limit_connect_time(database: peewee.Database, seconds: int) -> None:
@@ -69,7 +99,7 @@ def create_server(
     reuse_port: bool = False,
     extra_addresses: Sequence[str] = (),
 ) -> RunningServer:
-    """A started gRPC server on `address` (port 0 picks a free port).
+    """A started gRPC server on `address` (port 0 picks a free port), on a loop of its own.
 
     `reuse_port` lets several processes listen on the same port (SO_REUSEPORT; the kernel
     spreads connections over them); off, a second server on a taken port fails to start.
@@ -77,9 +107,10 @@ def create_server(
     """
     authenticator = Authenticator(resolve_jwt_secret(settings), settings.token_ttl, settings.clock)
     limit_connect_time(database, settings.db_connect_timeout)
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    loop = LoopThread()
+    health_status = LoopHealth(health_aio.HealthServicer(), loop)
     database_health = DatabaseHealth(
-        database, health_servicer, ("", SERVICE_NAME), settings.db_probe_interval
+        database, health_status, ("", SERVICE_NAME), settings.db_probe_interval
     )
     interceptor = MeetingsInterceptor(
         database,
@@ -89,9 +120,59 @@ def create_server(
         unary_timeout=settings.unary_timeout,
         on_database_unavailable=database_health.report_unavailable,
     )
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="rpc"),
-        interceptors=[MetricsInterceptor(), interceptor],
+    services = ServiceCollector()
+    pb_grpc.add_MeetingsServiceServicer_to_server(
+        MeetingsServicer(authenticator, settings.clock), services
+    )
+    handlers = LoopHandlers(
+        services.handlers,
+        [interceptor],
+        workers=settings.grpc_workers,
+        on_loop=on_loop_policy(database),
+    )
+    try:
+        server, port = loop.call(
+            _start(address, handlers, health_status.servicer, reuse_port, extra_addresses)
+        )
+    except BaseException:
+        handlers.shutdown()
+        loop.stop()
+        raise
+    watch_database_pool(database)
+    database_health.start()
+    return RunningServer(server, port, health_status, loop, handlers, database_health)
+
+
+def on_loop_policy(database: peewee.Database) -> Callable[[str, Any], bool]:
+    """Which RPCs are answered on the server's event loop rather than on a worker thread
+    (server.rpc_loop): on SQLite, those that are a few reads in process (the feed,
+    Authenticate, one page of an export; not a whole export in one answer, which reads every
+    row it holds); on PostgreSQL, none."""
+    if not isinstance(database, peewee.SqliteDatabase):
+        return _never
+    return _few_reads
+
+
+def _never(method: str, request: Any) -> bool:
+    return False
+
+
+def _few_reads(method: str, request: Any) -> bool:
+    if method == EXPORT_MEETINGS:
+        return page_of(request) is not None
+    return method in (LIST_UPCOMING_MEETINGS, AUTHENTICATE)
+
+
+async def _start(
+    address: str,
+    handlers: LoopHandlers,
+    health_servicer: health_aio.HealthServicer,
+    reuse_port: bool,
+    extra_addresses: Sequence[str],
+) -> tuple[grpc.aio.Server, int]:
+    """The server, listening and started (on the loop it is to run on)."""
+    server = grpc.aio.server(
+        interceptors=[MetricsInterceptor()],
         options=[
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
@@ -102,20 +183,23 @@ def create_server(
             ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
         ],
     )
-    pb_grpc.add_MeetingsServiceServicer_to_server(
-        MeetingsServicer(authenticator, settings.clock), server
-    )
+    server.add_generic_rpc_handlers((handlers,))
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    port = server.add_insecure_port(address)
+    port = _listen(server, address)
+    for extra in extra_addresses:
+        _listen(server, extra)
+    await server.start()
+    return server, port
+
+
+def _listen(server: grpc.aio.Server, address: str) -> int:
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:  # grpcio raises where it used to answer 0
+        raise OSError(f"cannot listen on {address}") from exc
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    for extra in extra_addresses:
-        if server.add_insecure_port(extra) == 0:
-            raise OSError(f"cannot listen on {extra}")
-    watch_database_pool(database)
-    server.start()
-    database_health.start()
-    return RunningServer(server, port, health_servicer, database_health)
+    return port

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import peewee
-from grpc_health.v1 import health, health_pb2
+from grpc_health.v1 import health_pb2
 
 from server import query_deadline
 
@@ -44,13 +44,19 @@ def probe(database: peewee.Database) -> bool:
     return True
 
 
+class HealthStatus(Protocol):
+    """Where the statuses go: the health service (server.app.LoopHealth)."""
+
+    def set(self, service: str, status: health_pb2.HealthCheckResponse.ServingStatus) -> None: ...
+
+
 class DatabaseHealth:
     """Keeps the health status of `services` in step with the database."""
 
     def __init__(
         self,
         database: peewee.Database,
-        servicer: health.HealthServicer,
+        servicer: HealthStatus,
         services: Sequence[str],
         interval: float,
     ) -> None:

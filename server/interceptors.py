@@ -23,6 +23,8 @@ log = logging.getLogger("meetings.server")
 
 SERVICE_PREFIX = "/heypeers.meetings.v1.MeetingsService/"
 AUTHENTICATE = SERVICE_PREFIX + "Authenticate"
+LIST_UPCOMING_MEETINGS = SERVICE_PREFIX + "ListUpcomingMeetings"
+EXPORT_MEETINGS = SERVICE_PREFIX + "ExportMeetings"
 # Methods a caller reaches without a token.
 PUBLIC_METHODS = frozenset({AUTHENTICATE})
 REQUEST_ID_KEY = "x-request-id"

@@ -9,9 +9,11 @@ GET /metrics shows it; a gRPC tier in a process of its own serves it with `serve
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
 import weakref
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -88,59 +90,65 @@ class _Observed:
         RPC_LATENCY.labels(*self.labels).observe(time.perf_counter() - self.started)
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Measures every RPC of every service (health and reflection included).
 
-    Put it first in the server's interceptors, so that it sees the status the others
-    settle on (MeetingsInterceptor turns every failure into an abort with a code).
+    An interceptor of the asyncio server (server.app), so it sees each RPC's status as the
+    caller does: MeetingsInterceptor turns every failure into an abort with a code.
     """
 
-    def intercept_service(
+    async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         details: grpc.HandlerCallDetails,
     ) -> Any:
-        handler = continuation(details)
+        handler = await continuation(details)
         if handler is None:  # an unknown method: grpcio answers UNIMPLEMENTED itself
             return None
         method: str = details.method
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary("unary", method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._stream("server_stream", method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(
-                self._unary("client_stream", method, handler.stream_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_stream is not None:
-            return grpc.stream_stream_rpc_method_handler(
-                self._stream("bidi_stream", method, handler.stream_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+        for kind, attribute, make in (
+            ("unary", "unary_unary", grpc.unary_unary_rpc_method_handler),
+            ("server_stream", "unary_stream", grpc.unary_stream_rpc_method_handler),
+            ("client_stream", "stream_unary", grpc.stream_unary_rpc_method_handler),
+            ("bidi_stream", "stream_stream", grpc.stream_stream_rpc_method_handler),
+        ):
+            behavior = getattr(handler, attribute)
+            if behavior is not None:
+                measured = (
+                    self._stream(kind, method, behavior)
+                    if inspect.isasyncgenfunction(behavior)
+                    else self._call(kind, method, behavior)
+                )
+                return make(
+                    measured,
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
         return handler
 
     @staticmethod
-    def _unary(
-        kind: str, method: str, behavior: Callable[[Any, grpc.ServicerContext], Any]
-    ) -> Callable[[Any, grpc.ServicerContext], Any]:
-        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+    def _call(
+        kind: str, method: str, behavior: Callable[[Any, Any], Awaitable[Any]]
+    ) -> Callable[[Any, Any], Awaitable[Any]]:
+        """A handler that returns its answer, or writes its stream with context.write."""
+        streams = kind != "unary" and kind != "client_stream"
+
+        async def handle(request: Any, context: Any) -> Any:
             observed = _Observed(kind, method)
+            active = ACTIVE_STREAMS.labels(*observed.labels[1:]) if streams else None
+            if active is not None:
+                active.inc()
             try:
-                response = behavior(request, context)
+                response = await behavior(request, context)
+            except asyncio.CancelledError:
+                observed.done(grpc.StatusCode.CANCELLED)
+                raise
             except BaseException as exc:
                 observed.done(_code_of(context, exc))
                 raise
+            finally:
+                if active is not None:
+                    active.dec()
             observed.done(_code_of(context, None))
             return response
 
@@ -148,16 +156,17 @@ class MetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
     @staticmethod
     def _stream(
-        kind: str, method: str, behavior: Callable[[Any, grpc.ServicerContext], Iterable[Any]]
-    ) -> Callable[[Any, grpc.ServicerContext], Generator[Any, None, None]]:
-        def handle(request: Any, context: grpc.ServicerContext) -> Generator[Any, None, None]:
+        kind: str, method: str, behavior: Callable[[Any, Any], AsyncIterator[Any]]
+    ) -> Callable[[Any, Any], AsyncIterator[Any]]:
+        async def handle(request: Any, context: Any) -> AsyncIterator[Any]:
             observed = _Observed(kind, method)
             active = ACTIVE_STREAMS.labels(*observed.labels[1:])
             active.inc()
             try:
-                yield from behavior(request, context)
-            except GeneratorExit:
-                # grpcio closes the generator when the client cancelled or the deadline passed.
+                async for message in behavior(request, context):
+                    yield message
+            except (GeneratorExit, asyncio.CancelledError):
+                # The client cancelled or the deadline passed.
                 observed.done(grpc.StatusCode.CANCELLED)
                 raise
             except BaseException as exc:

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent import futures
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import peewee
 import pytest
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from playhouse.pool import PooledSqliteDatabase
 from prometheus_client import REGISTRY
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
-from server.auth import Authenticator
+from server.app import create_server
 from server.config import Settings
-from server.interceptors import MeetingsInterceptor
 from server.metrics import (
     MetricsInterceptor,
     count_exported_rows,
     watch_database_pool,
 )
-from server.servicer import MeetingsServicer
-from tests.conftest import TEST_SECRET
 from tests.partner.conftest import ACCESS_KEY, ORG_ID
 
 SERVICE = "heypeers.meetings.v1.MeetingsService"
@@ -39,23 +35,12 @@ def value(name: str, **labels: str) -> float:
 def metered_channel(
     db: peewee.Database, settings: Settings, partner_data: object
 ) -> Iterator[grpc.Channel]:
-    """MeetingsService and health behind MetricsInterceptor, first, as create_server should."""
-    authenticator = Authenticator(TEST_SECRET, settings.token_ttl, settings.clock)
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=4),
-        interceptors=[MetricsInterceptor(), MeetingsInterceptor(db, authenticator)],
-    )
-    pb_grpc.add_MeetingsServiceServicer_to_server(
-        MeetingsServicer(authenticator, settings.clock), server
-    )
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    """A channel to the server create_server builds: MetricsInterceptor sees every RPC."""
+    running = create_server("127.0.0.1:0", settings, db)
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
     yield channel
     channel.close()
-    server.stop(None).wait()
+    running.stop(None)
 
 
 def test_unary_rpcs_are_counted_by_method_and_code(metered_channel: grpc.Channel) -> None:
@@ -113,19 +98,20 @@ class _Context:
         return None
 
 
-def test_a_stream_closed_by_the_server_for_a_gone_client_counts_as_cancelled() -> None:
-    def behavior(request: Any, context: Any) -> Iterator[int]:
-        yield from range(10)
+async def test_a_stream_closed_by_the_server_for_a_gone_client_counts_as_cancelled() -> None:
+    async def behavior(request: Any, context: Any) -> AsyncIterator[int]:
+        for row in range(10):
+            yield row
 
     handler = MetricsInterceptor._stream("server_stream", "/test.Svc/Rows", behavior)
     labels = {"grpc_type": "server_stream", "grpc_service": "test.Svc", "grpc_method": "Rows"}
     active = {"grpc_service": "test.Svc", "grpc_method": "Rows"}
     cancelled = value("grpc_server_handled_total", **labels, grpc_code="CANCELLED")
 
-    rows = handler(object(), _Context())  # type: ignore[arg-type]
-    assert next(iter(rows)) == 0
+    rows = handler(object(), _Context())
+    assert await anext(rows) == 0
     assert value("meetings_grpc_active_streams", **active) == 1
-    rows.close()  # what grpcio does when the client cancels or the deadline passes
+    await rows.aclose()  # what grpcio does when the client cancels or the deadline passes
 
     assert value("grpc_server_handled_total", **labels, grpc_code="CANCELLED") == cancelled + 1
     assert value("meetings_grpc_active_streams", **active) == 0
