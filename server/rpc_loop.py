@@ -140,8 +140,9 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
         self._interceptors = tuple(interceptors)
         self._on_loop = on_loop
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc")
-        # Streams hold a thread each: at most as many at once as the pool has threads.
-        self._stream_slots = asyncio.Semaphore(workers)
+        # RPCs on threads, streams included, hold a slot each: at most `workers` at once, so at
+        # most that many database connections are lent out (the pool is sized by it).
+        self._slots = asyncio.Semaphore(workers)
         self._methods: dict[str, MethodHandler | None] = {}
 
     def service(self, details: grpc.HandlerCallDetails) -> MethodHandler | None:
@@ -190,7 +191,7 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
     def _unary(
         self, method: str, behavior: Callable[[Any, Any], Any]
     ) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Any]:
-        pool, on_loop = self._pool, self._on_loop
+        pool, on_loop, slots = self._pool, self._on_loop, self._slots
 
         async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             call = LoopContext(context)
@@ -199,7 +200,11 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
                     response = behavior(request, call)
                 else:
                     loop = asyncio.get_running_loop()
-                    response = await loop.run_in_executor(pool, behavior, request, call)
+                    await slots.acquire()
+                    work = pool.submit(behavior, request, call)
+                    # The slot is free when the thread is, even if the caller left before.
+                    work.add_done_callback(lambda _: _call_soon(loop, slots.release))
+                    response = await asyncio.wrap_future(work)
             except Aborted as aborted:
                 await call.abort(context, aborted)
             await call.send_pending(context)
@@ -210,7 +215,7 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
     def _stream(
         self, behavior: Callable[[Any, Any], Iterator[Any]]
     ) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]:
-        slots = self._stream_slots
+        slots = self._slots
 
         async def handle(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]

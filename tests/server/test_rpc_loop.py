@@ -168,6 +168,21 @@ def test_streams_wait_for_a_thread_past_the_workers(
     assert second == [b"0", b"1"]
 
 
+def test_a_unary_rpc_off_the_loop_waits_for_a_thread_that_a_stream_holds(
+    channel: grpc.Channel, recorder: Recorder
+) -> None:
+    held = stream(channel, "Held")(b"", timeout=WAIT)
+    assert next(held) == b"first"
+    with pytest.raises(grpc.RpcError) as waited:
+        unary(channel, "OnThread")(b"thread", timeout=0.5)
+    assert waited.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "thread" not in recorder.threads
+    assert unary(channel, "OnLoop")(b"loop", timeout=WAIT) == b"ok"  # the loop is free
+    recorder.release.set()
+    assert list(held) == [b"last"]
+    assert unary(channel, "OnThread")(b"thread", timeout=WAIT) == b"ok"
+
+
 def test_on_sqlite_the_feed_authenticate_and_export_pages_run_on_the_loop(tmp_path: Any) -> None:
     on_loop = on_loop_policy(peewee.SqliteDatabase(str(tmp_path / "m.db")))
     assert on_loop(LIST_UPCOMING_MEETINGS, pb.ListUpcomingMeetingsRequest())
