@@ -6,13 +6,14 @@ answer, with none of the hand-offs of the thread-pool server (whose polling thre
 RPC to a worker thread and back: under the feed's load half of the gRPC process's CPU time was
 the kernel switching threads). Each RPC's handler then runs
 
-- on the loop itself, when it is a few reads of an in-process database (the feed and
-  Authenticate on SQLite): a thread would add only hand-offs, since SQLite's reads take turns
-  within the process anyway (store.session.sqlite_turn);
+- on the loop itself, when it is a few reads of an in-process database (on SQLite: the feed,
+  Authenticate, one page of an export; server.app.on_loop_policy): a thread would add only
+  hand-offs, since SQLite's reads take turns within the process anyway
+  (store.session.sqlite_turn);
 - on a worker thread otherwise: every RPC on PostgreSQL (a thread waits on the network while
-  the loop serves others), and exports everywhere (a page may count a million rows, a stream
-  reads for seconds). A stream keeps one thread of its own from start to end: its database
-  connection belongs to that thread.
+  the loop serves others), a whole export in one answer, and every stream (it reads for
+  seconds). A stream keeps one thread of its own from start to end: its database connection
+  belongs to that thread.
 
 `LoopContext` gives the handlers the part of grpc.ServicerContext they use, safely from
 either place; what must be awaited (initial metadata, an abort) is done by the loop after the
