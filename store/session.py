@@ -36,6 +36,17 @@ def sqlite_turn() -> Iterator[None]:
 
 
 @contextmanager
+def connected() -> Iterator[None]:
+    """This thread's connection, opening (and later closing) one if needed, with no transaction
+    of its own: for one statement, which reads one snapshot by itself. Database outages
+    surface as DatabaseUnavailable."""
+    with translate_database_errors(), ExitStack() as stack:
+        if database_proxy.is_closed():
+            stack.enter_context(database_proxy.connection_context())
+        yield
+
+
+@contextmanager
 def transaction(*, snapshot: bool = False) -> Iterator[None]:
     """One transaction on this thread's connection, opening (and later closing) one if needed.
 
@@ -44,9 +55,7 @@ def transaction(*, snapshot: bool = False) -> Iterator[None]:
     statement sees the same snapshot (SQLite transactions always do; PostgreSQL needs
     REPEATABLE READ), so a total and the page it counts agree.
     """
-    with translate_database_errors(), ExitStack() as stack:
-        if database_proxy.is_closed():
-            stack.enter_context(database_proxy.connection_context())
+    with connected(), ExitStack() as stack:
         postgres = isinstance(database_proxy.obj, peewee.PostgresqlDatabase)
         if snapshot and postgres and not database_proxy.in_transaction():
             stack.enter_context(database_proxy.atomic(isolation_level="REPEATABLE READ"))

@@ -1,6 +1,8 @@
 """Queries of the upcoming-meetings feed: the total, one page of meetings with their leaders,
-and the page's registered-attendee counts; three statements whatever the page size (two on
-SQLite, where the page and its counts are read as one row: see _one_row_page).
+and the page's registered-attendee counts, whatever the page size in one statement on
+PostgreSQL (no transaction to begin and commit: one statement reads one snapshot; see
+_postgres_feed) and in two on SQLite (the total, then the page and its counts as one row:
+see _one_row_page).
 
 Two things keep a page's cost independent of how many meetings an organization has:
 - The page is read in start-time order from the (organization, start_time, id) index, from
@@ -14,15 +16,15 @@ Two things keep a page's cost independent of how many meetings an organization h
   (organization, end_time, status, start_time) index. It is recounted after RECOUNT_AFTER,
   and at once whenever the data changed. The carried count is exact, not an estimate.
 
-The three statements are written here as SQL text, once per shape of request (database,
-number of organizations in scope, series filter or not, number of ids on the page), and then
+The statements are written here as SQL text, once per shape of request (database, number
+of organizations in scope, series filter or not), and then
 only executed: profiled, building them with the query builder on every request cost more than
 running them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -31,7 +33,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from store.database import database_proxy, is_sqlite
-from store.session import sqlite_turn, transaction
+from store.session import connected, sqlite_turn, transaction
 from store.snapshots import (
     POSTGRES_SNAPSHOT_SQL,
     LatestCache,
@@ -104,17 +106,16 @@ def upcoming_meetings_page(
     stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
     sql = _statements(is_sqlite(database_proxy.obj), len(scope), meeting_series_id is not None)
     params = sql.params(scope, meeting_series_id, stored_now)
+    key = (tuple(scope), meeting_series_id)
+    if not sql.sqlite:
+        return _postgres_page(sql, {**params, "limit": limit, "offset": offset}, key, stored_now)
     with sqlite_turn(), transaction(snapshot=True):
-        # Run together, so on SQLite the total and the page read one snapshot. The total is
-        # the transaction's first statement: on SQLite, the one that fixes its snapshot.
-        total = _total(sql, params, (tuple(scope), meeting_series_id), stored_now)
+        # Run together, so the total and the page read one snapshot. The total is the
+        # transaction's first statement: the one that fixes its snapshot.
+        total = _sqlite_total(sql, params, key, stored_now)
         if offset >= total:
             return UpcomingPage([], {}, total)
         page = database_proxy.execute_sql(sql.page, {**params, "limit": limit, "offset": offset})
-        if not sql.sqlite:
-            rows = [_row(values, False) for values in page.fetchall()]
-            registered = _registered_counts([row.id for row in rows]) if rows else {}
-            return UpcomingPage(rows, registered, total)
         (array,) = page.fetchone()
     # SQLite: one JSON array of [*UpcomingMeetingRow, registered] (see _one_row_page).
     counted = sorted(
@@ -140,7 +141,13 @@ class _Statements:
     sqlite: bool
     count: str  # every upcoming meeting at :now
     ended_since: str  # meetings in scope with :counted_at < end_time <= :now
-    page: str  # UpcomingMeetingRow columns of :limit meetings from :offset
+    # SQLite: UpcomingMeetingRow columns of :limit meetings from :offset, with their
+    # registered counts, as one row (_one_row_page). PostgreSQL: unused.
+    page: str
+    # PostgreSQL: the total, the snapshot's token and the page with its registered counts,
+    # in one statement (_postgres_feed): the total counted, or carried from :base at :token.
+    counted_feed: str
+    carried_feed: str
     scope_size: int
 
     def params(self, scope: Sequence[int], series: int | None, now: datetime) -> dict[str, Any]:
@@ -204,17 +211,32 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
         'FROM "meeting" AS m '
         'JOIN (SELECT s.id FROM "meeting" AS s '
         f"WHERE {in_scope('s')} AND s.end_time > {p('now')} AND s.start_time >= {bound} "
+        # PostgreSQL: a page past the end costs the total alone (a one-time filter).
+        f"{'' if sqlite else 'AND (SELECT t.total FROM t) > %(offset)s '}"
         f"ORDER BY s.start_time, s.id LIMIT {p('limit')} OFFSET {p('offset')}) AS page "
         "ON m.id = page.id "
         # A leader id without a user row (impossible under the foreign key) reads as none.
         'LEFT OUTER JOIN "user" AS u ON m.group_leader_id = u.id '
         "ORDER BY m.start_time, m.id"
     )
+    columns = [*_PAGE_COLUMNS, f"({_REGISTERED_OF_M})"]
     if sqlite:
-        page = _one_row_page([*_PAGE_COLUMNS, f"({_REGISTERED_OF_M})"], page_rows)
-    else:
-        page = f"SELECT {', '.join(_PAGE_COLUMNS)} {page_rows}"
-    return _Statements(sqlite, count, ended_since, page, scope_size)
+        return _Statements(
+            sqlite, count, ended_since, _one_row_page(columns, page_rows), "", "", scope_size
+        )
+    carried = (
+        f"CASE WHEN {POSTGRES_SNAPSHOT_SQL} = %(token)s "
+        f"THEN %(base)s - ({ended_since}) ELSE ({count}) END"
+    )
+    return _Statements(
+        sqlite,
+        count,
+        ended_since,
+        "",
+        _postgres_feed(f"({count})", columns, page_rows),
+        _postgres_feed(carried, columns, page_rows),
+        scope_size,
+    )
 
 
 # UpcomingMeetingRow's columns, in its order.
@@ -257,86 +279,87 @@ def _one_row_page(columns: Sequence[str], rows: str) -> str:
     return f"SELECT json_group_array(json_array({values})) FROM (SELECT {named} {rows}) AS p"
 
 
-def _total(
+def _postgres_feed(total: str, columns: Sequence[str], rows: str) -> str:
+    """PostgreSQL: the feed in one statement, so in one snapshot without a transaction. Its
+    rows are (total, token, *UpcomingMeetingRow, registered); one row of nulls but the first
+    two when the page is empty. The page's subquery reads the total from `t` (see page_rows).
+    """
+    named = ", ".join(f"{column} AS c{index}" for index, column in enumerate(columns))
+    return (
+        f"WITH t AS MATERIALIZED (SELECT {total} AS total, {POSTGRES_SNAPSHOT_SQL} AS token) "
+        f"SELECT t.total, t.token, p.* FROM t LEFT OUTER JOIN (SELECT {named} {rows}) AS p "
+        "ON TRUE ORDER BY p.c2, p.c0"
+    )
+
+
+def _cached_total(
+    db: Any, key: tuple[tuple[int, ...], int | None], now: datetime
+) -> tuple[Hashable, _CountedTotal] | None:
+    """The last total counted for `key`, if it can be carried forward to `now`."""
+    latest = _TOTALS.get(db, key)
+    if latest is not None and latest[1].counted_at <= now < latest[1].counted_at + RECOUNT_AFTER:
+        return latest
+    return None
+
+
+def _postgres_page(
     sql: _Statements,
     params: dict[str, Any],
     key: tuple[tuple[int, ...], int | None],
     now: datetime,
-) -> int:
-    """Upcoming meetings at `now`, in one statement: carried forward from the last count of
-    this snapshot when there is one (see the module's doc), else counted."""
+) -> UpcomingPage:
+    """PostgreSQL: the page and its total in one statement. The snapshot is compared inside
+    it, and the full count runs only when it differs from the cached one (CASE evaluates its
+    branches lazily)."""
     db = database_proxy.obj
-    latest = _TOTALS.get(db, key)
-    cached = (
-        latest
-        if latest is not None and latest[1].counted_at <= now < latest[1].counted_at + RECOUNT_AFTER
-        else None
-    )
-
-    def scalar(statement: str, values: dict[str, Any]) -> int:
-        row = database_proxy.execute_sql(statement, values).fetchone()
-        return int(row[0] or 0)
-
-    if sql.sqlite:
-        before = sqlite_version(db)
-        carried = cached is not None and cached[0] == before
-        if cached is not None and carried:
-            counted = cached[1]
-            ended = scalar(
-                sql.ended_since, {**params, "counted_at": _stored(counted.counted_at, True)}
-            )
-            total = counted.total - ended
-        else:
-            total = scalar(sql.count, params)
-        token = sqlite_token(before, sqlite_version(db))
-        if carried and token is None:
-            # A write landed while the count ran: this snapshot may not be the cached one.
-            total = scalar(sql.count, params)
-        if not carried:
-            _TOTALS.put(db, key, token, _CountedTotal(now, total))
-        return total
-    # PostgreSQL: the snapshot is compared inside the statement, and the full count runs only
-    # when it differs from the cached one (CASE evaluates its branches lazily).
-    snapshot = POSTGRES_SNAPSHOT_SQL
+    cached = _cached_total(db, key, now)
     if cached is None:
-        statement, values = f"SELECT ({sql.count}), {snapshot}", params
+        statement, values = sql.counted_feed, params
     else:
-        statement = (
-            f"SELECT CASE WHEN {snapshot} = %(token)s "
-            f"THEN %(base)s - ({sql.ended_since}) ELSE ({sql.count}) END, {snapshot}"
-        )
+        statement = sql.carried_feed
         values = {
             **params,
             "token": cached[0],
             "base": cached[1].total,
             "counted_at": cached[1].counted_at,
         }
-    row = database_proxy.execute_sql(statement, values).fetchone()
-    total, token = int(row[0] or 0), snapshot_value(row[1])
+    with connected():
+        results = database_proxy.execute_sql(statement, values).fetchall()
+    total, token = int(results[0][0] or 0), snapshot_value(results[0][1])
     if cached is None or cached[0] != token:
         _TOTALS.put(db, key, token, _CountedTotal(now, total))
+    rows = [(_row(values[2:-1], False), values[-1]) for values in results if values[2] is not None]
+    registered = {row.id: int(count) for row, count in rows if count}
+    return UpcomingPage([row for row, _ in rows], registered, total)
+
+
+def _sqlite_total(
+    sql: _Statements,
+    params: dict[str, Any],
+    key: tuple[tuple[int, ...], int | None],
+    now: datetime,
+) -> int:
+    """SQLite: upcoming meetings at `now`, in one statement: carried forward from the last
+    count of this snapshot when there is one (see the module's doc), else counted."""
+    db = database_proxy.obj
+    cached = _cached_total(db, key, now)
+
+    def scalar(statement: str, values: dict[str, Any]) -> int:
+        row = database_proxy.execute_sql(statement, values).fetchone()
+        return int(row[0] or 0)
+
+    before = sqlite_version(db)
+    carried = cached is not None and cached[0] == before
+    if cached is not None and carried:
+        counted = cached[1]
+        ended = scalar(sql.ended_since, {**params, "counted_at": _stored(counted.counted_at, True)})
+        total = counted.total - ended
+    else:
+        total = scalar(sql.count, params)
+    token = sqlite_token(before, sqlite_version(db))
+    if carried and token is None:
+        # A write landed while the count ran: this snapshot may not be the cached one.
+        total = scalar(sql.count, params)
+    if not carried:
+        _TOTALS.put(db, key, token, _CountedTotal(now, total))
     return total
-
-
-@lru_cache(maxsize=128)
-def _registered_sql(count: int) -> str:
-    """PostgreSQL: the registered counts of a page's meetings (SQLite reads them with the
-    page, see _one_row_page)."""
-    ids = ", ".join(["%s"] * count)
-    # The meeting ids are said of both sides, or PostgreSQL hashes the whole meeting table
-    # for the join.
-    return (
-        'SELECT r.meeting_id, COUNT(r.id) FROM "registration" AS r '
-        'JOIN "meeting" AS m ON r.meeting_id = m.id '
-        f"WHERE r.meeting_id IN ({ids}) AND m.id IN ({ids}) AND r.status = 'registered' "
-        "AND (m.group_leader_id IS NULL OR r.user_id <> m.group_leader_id) "
-        "GROUP BY r.meeting_id"
-    )
-
-
-def _registered_counts(meeting_ids: list[int]) -> dict[int, int]:
-    """Registrations with status registered per meeting, the meeting's own leader excepted."""
-    cursor = database_proxy.execute_sql(
-        _registered_sql(len(meeting_ids)), [*meeting_ids, *meeting_ids]
-    )
-    return {int(meeting_id): int(count) for meeting_id, count in cursor.fetchall()}
