@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -321,9 +321,80 @@ def _count(selected: ExportFilter) -> int:
 
 # Per export filter: its count in a snapshot. Per (filter, page size, offset): the sort key
 # of the last meeting before that offset, in a snapshot, so that the next page of a walk
-# starts right there (a keyset read) instead of skipping `offset` index entries.
-_COUNTS: LatestCache[ExportFilter, int] = LatestCache(256)
-_PAGE_STARTS: LatestCache[tuple[ExportFilter, int, int], tuple[Any, int]] = LatestCache(4096)
+# starts right there (a keyset read) instead of skipping `offset` index entries. Both are
+# keyed by the filter without its moving instant (_Moving) and hold the instant they were
+# read at: the default export (`all`) is evaluated at each request's `now`.
+_COUNTS: LatestCache[ExportFilter, tuple[datetime | None, int]] = LatestCache(256)
+_PAGE_STARTS: LatestCache[
+    tuple[ExportFilter, int, int], tuple[datetime | None, tuple[Any, int]]
+] = LatestCache(4096)
+# A count or page start read at one instant is carried to another at most this far away;
+# beyond it, counted or read again (so the range of meetings that moved stays short).
+CARRY_WITHIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class _Moving:
+    """A filter whose set moves with its instant (`all`, `all_past`: meetings that ended by
+    `now`; `all_upcoming`: not ended by `now`), split into the rest of the filter (the caches'
+    key) and the instant.
+
+    Between two instants `a < b` of one snapshot, the only meetings that join or leave the
+    set are those ending in (a, b] (and not complete: a complete meeting is past whenever it
+    ends, and never upcoming), a short range of the (organization, end_time, ...) index. So a
+    count read at `a` is carried to `b` exactly by counting that range, and a page start read
+    at `a` still starts the same page at `b` when none of those meetings sorts before it.
+    """
+
+    key: ExportFilter
+    at: datetime | None  # None: the filter does not move
+    past: bool  # the set grows with time (ended by now) rather than shrinks
+
+    @staticmethod
+    def of(selected: ExportFilter) -> _Moving:
+        past, upcoming = selected.ended_or_complete_at, selected.upcoming_at
+        if past is not None and upcoming is None:
+            return _Moving(replace(selected, ended_or_complete_at=_EPOCH), past, True)
+        if upcoming is not None and past is None:
+            return _Moving(replace(selected, upcoming_at=_EPOCH), upcoming, False)
+        return _Moving(selected, None, False)
+
+    def carries(self, then: datetime | None) -> bool:
+        """Whether a value read at instant `then` can be carried to this filter's."""
+        if self.at is None or then is None:
+            return self.at is None and then is None
+        return abs(self.at - then) < CARRY_WITHIN
+
+    def moved(self, then: datetime, before: tuple[Any, int] | None = None) -> int:
+        """Meetings that joined the set between `then` and this filter's instant, less those
+        that left it (negative when it shrank); with `before`, only those sorting at or
+        before that (start_time, id) key."""
+        assert self.at is not None
+        if self.at == then:
+            return 0
+        low, high = sorted((_naive_utc(then), _naive_utc(self.at)))
+        rest = replace(self.key, ended_or_complete_at=None, upcoming_at=None)
+        closed = ("complete",) if self.past else CLOSED_STATUSES
+        conditions = [
+            *_conditions(rest),
+            Meeting.end_time > low,
+            Meeting.end_time <= high,
+            Meeting.status.not_in(closed),
+        ]
+        if before is not None:
+            start, meeting_id = before
+            conditions.append(
+                (Meeting.start_time < start)
+                | ((Meeting.start_time == start) & (Meeting.id <= meeting_id))
+            )
+        query = Meeting.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
+            Meeting.organization.in_(self.key.organization_ids), *conditions
+        )
+        count = int(query.scalar() or 0)
+        # Later than `then`: the past grew and the upcoming shrank by `count`; earlier: the
+        # other way round.
+        grew = self.past == (self.at > then)
+        return count if grew else -count
 
 
 def _snapshot_token() -> Hashable | None:
@@ -342,6 +413,34 @@ def _cached(cache: LatestCache[Any, Any], key: Any, token: Hashable | None) -> A
     return found[1] if found is not None and token is not None and found[0] == token else None
 
 
+def _total(selected: ExportFilter, token: Hashable | None) -> int:
+    """The filter's count in this snapshot: cached, carried from another instant of the
+    same snapshot (_Moving), or counted (and then cached)."""
+    moving = _Moving.of(selected)
+    cached = _cached(_COUNTS, moving.key, token)
+    if cached is not None and moving.carries(cached[0]):
+        then, total = cached
+        return int(total) + (moving.moved(then) if then is not None else 0)
+    total = _count(selected)
+    _COUNTS.put(database_proxy.obj, moving.key, token, (moving.at, total))
+    return total
+
+
+def _page_start(
+    selected: ExportFilter, token: Hashable | None, limit: int, offset: int
+) -> tuple[Any, int] | None:
+    """The sort key of the meeting just before `offset`, if this snapshot read it (for this
+    instant, or for another it still holds for)."""
+    moving = _Moving.of(selected)
+    cached = _cached(_PAGE_STARTS, (moving.key, limit, offset), token)
+    if cached is None or not moving.carries(cached[0]):
+        return None
+    then, start = cached
+    if then is not None and moving.moved(then, before=start) != 0:
+        return None  # a meeting that joined or left the set sorts before it: offsets moved
+    return start  # type: ignore[no-any-return]
+
+
 def _page_keys(
     selected: ExportFilter, token: Hashable | None, total: int, offset: int, limit: int
 ) -> list[tuple[Any, int]]:
@@ -349,7 +448,7 @@ def _page_keys(
     previous page's last key when this snapshot has it, else from whichever end of the
     export is nearer (so the last page costs what the first does)."""
     rows = min(limit, total - offset)
-    start = _cached(_PAGE_STARTS, (selected, limit, offset), token) if offset else None
+    start = _page_start(selected, token, limit, offset) if offset else None
     values: dict[str, Any] = {"limit": rows}
     read = selected
     if start is not None:
@@ -375,8 +474,12 @@ def _page_keys(
     if mode == "backwards":
         found.reverse()
     if found:
+        moving = _Moving.of(selected)
         _PAGE_STARTS.put(
-            database_proxy.obj, (selected, limit, offset + len(found)), token, found[-1]
+            database_proxy.obj,
+            (moving.key, limit, offset + len(found)),
+            token,
+            (moving.at, found[-1]),
         )
     return found
 
@@ -441,10 +544,7 @@ def export_page(
     """
     with _read_transaction():
         token = _snapshot_token()
-        total = _cached(_COUNTS, selected, token)
-        if total is None:
-            total = _count(selected)
-            _COUNTS.put(database_proxy.obj, selected, token, total)
+        total = _total(selected, token)
         if offset >= total or limit <= 0 or not columns:
             return total, []
         ids = [meeting_id for _, meeting_id in _page_keys(selected, token, total, offset, limit)]

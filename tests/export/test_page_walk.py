@@ -179,3 +179,93 @@ def test_writes_elsewhere_keep_the_cached_count_and_meeting_writes_end_it(
         assert len(counted) == (3 if is_sqlite(db) else 2)
     finally:
         store_export._count = original
+
+
+# --- the default export (`all`) and `all_upcoming`: a set that moves with `now` ---
+
+
+def moving_meetings(db: peewee.Database) -> datetime:
+    """400 meetings, two starting every 5 minutes from MANY_BASE, an hour long; most
+    scheduled, some cancelled, some complete. Returns an instant in the middle of them."""
+    many_meetings(db, 400)
+    with db.connection_context(), db.atomic():
+        modulo = "%" if is_sqlite(db) else "%%"  # psycopg2 reads a lone % as a parameter
+        db.execute_sql(
+            f"UPDATE meeting SET status = CASE WHEN id {modulo} 5 = 0 THEN 'cancel' "
+            f"WHEN id {modulo} 7 = 0 THEN 'complete' ELSE 'scheduled' END"
+        )
+    return MANY_BASE.replace(tzinfo=UTC) + timedelta(minutes=502)
+
+
+def walk_while_time_passes(
+    db: peewee.Database, at: Callable[[datetime], ExportFilter], start: datetime, step: timedelta
+) -> list[tuple[ExportFilter, int, list[int]]]:
+    """Every page (per_page=9), each at an instant `step` later than the one before: the
+    filter, the total and the page's meetings as export_page answered."""
+    answers = []
+    with db.connection_context():
+        offset, now = 0, start
+        while True:
+            selected = at(now)
+            total, rows = export_page(selected, ["name"], offset=offset, limit=9)
+            answers.append((selected, total, names(rows)))
+            if not rows:
+                return answers
+            offset, now = offset + 9, now + step
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        lambda now: ExportFilter(organization_ids=(ORG_ID,), ended_or_complete_at=now),
+        lambda now: ExportFilter(organization_ids=(ORG_ID,), upcoming_at=now),
+    ],
+    ids=["all", "all_upcoming"],
+)
+def test_pages_of_a_set_moving_with_now_are_the_pages_an_offset_reads_at_that_now(
+    db: peewee.Database,
+    load: Callable[[dict[str, Any]], None],
+    at: Callable[[datetime], ExportFilter],
+) -> None:
+    load(document([]))
+    middle = moving_meetings(db)
+    counted: list[ExportFilter] = []
+    original = store_export._count
+
+    def counting(selected: ExportFilter) -> int:
+        counted.append(selected)
+        return original(selected)
+
+    store_export._count = counting
+    try:
+        # 50 s a page: meetings end between pages, early in the order and late.
+        answers = walk_while_time_passes(
+            db, at, middle - timedelta(minutes=150), step=timedelta(seconds=50)
+        )
+    finally:
+        store_export._count = original
+    assert len(answers) > 10
+    # Counted once per CARRY_WITHIN (5 minutes) of the walk's clock, not once per page: the
+    # pages in between carried the count to their own instant.
+    assert len(counted) <= 1 + len(answers) * 50 // 300
+    for number, (selected, total, found) in enumerate(answers):
+        expected = every_match(db, selected)
+        assert total == len(expected), number
+        assert found == expected[number * 9 : number * 9 + 9], number
+
+
+@pytest.mark.parametrize("minutes", [-4, -1, 0, 1, 4, 6, -6])
+def test_a_count_carried_to_another_instant_equals_a_fresh_count(
+    db: peewee.Database, load: Callable[[dict[str, Any]], None], minutes: int
+) -> None:
+    load(document([]))
+    middle = moving_meetings(db)
+    later = middle + timedelta(minutes=minutes)
+    for field in ("ended_or_complete_at", "upcoming_at"):
+        store_export._COUNTS.clear()
+        with db.connection_context():
+            export_page(ExportFilter((ORG_ID,), **{field: middle}), ["name"], offset=0, limit=1)
+            total, _ = export_page(
+                ExportFilter((ORG_ID,), **{field: later}), ["name"], offset=0, limit=1
+            )
+        assert total == len(every_match(db, ExportFilter((ORG_ID,), **{field: later}))), field
