@@ -64,7 +64,11 @@ def _connection(base: str) -> http.client.HTTPConnection:
 
 
 def _export_query(start: str, end: str, extra: Sequence[tuple[str, str]] = ()) -> str:
+    """The export's query: a custom range, or (no start and end) reporting_days omitted, the
+    default `all` (meetings ended by each request's now)."""
     params = [("reporting_days", "custom"), ("start_time", start), ("end_time", end)]
+    if not start and not end:
+        params = []
     params += [("column[]", column) for column in EXPORT_COLUMNS]
     return urlencode([*params, *extra])
 
@@ -356,8 +360,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         kind.add_argument("--target", required=True, help="http://HOST:PORT or HOST:PORT")
         kind.add_argument("--token", required=True)
         kind.add_argument("--org", type=int, required=True)
-        kind.add_argument("--start", required=True, help="MM/DD/YYYY HH:MM AM/PM")
-        kind.add_argument("--end", required=True)
+        kind.add_argument(
+            "--start", default="", help="MM/DD/YYYY HH:MM AM/PM (rest-*: none, the default all)"
+        )
+        kind.add_argument("--end", default="")
         kind.add_argument("--encoding", choices=("json", "typed"), default="json")
         kind.add_argument("--per-page", type=int, default=100)
         kind.add_argument("--samples", type=int, default=10)

@@ -6,7 +6,9 @@ run: the two services are started in turn (base, then this checkout, for every r
 fresh, on the same cached bench database, and measured the same way:
 - the feed's first page of 20 through the gateway under `wrk` (as `make bench`; the Python
   load client without it), and
-- a walk of the export's pages (per_page=100) for a fixed time, with the page latencies.
+- a walk of the export's pages (per_page=100) for a fixed time, with the page latencies:
+  of a custom range holding every meeting (as `make bench`), then with reporting_days
+  omitted (the default `all`, whose set moves with each request's now: "walk, all").
 
 The base revision is checked out into a temporary git worktree (removed at the end) and run
 from there ahead of the installed project; the clients, the database and the tools are this
@@ -85,6 +87,7 @@ def measure(
         )
         feed = gateway_load(url, token, options)
         walk = walk_pages(service, token, db, 5, walk_seconds)
+        default_walk = walk_pages(service, token, db, 5, walk_seconds, default_preset=True)
     return {
         "feed_requests_per_second": feed["requests_per_second"],
         "feed_p50_seconds": feed["p50_seconds"],
@@ -93,6 +96,8 @@ def measure(
         # The client extrapolates a walk cut short by the budget to every page.
         "pages_per_second": walk["pages"] / walk["seconds"],
         "page_p50_seconds": walk["page_p50_seconds"],
+        "default_pages_per_second": default_walk["pages"] / default_walk["seconds"],
+        "default_page_p50_seconds": default_walk["page_p50_seconds"],
     }
 
 
@@ -102,6 +107,8 @@ FIGURES = (
     ("feed_p99_seconds", "feed p99", "{:.1f} ms", False),
     ("pages_per_second", "walk pages/s", "{:,.0f}", True),
     ("page_p50_seconds", "page p50", "{:.2f} ms", False),
+    ("default_pages_per_second", "walk, all", "{:,.0f}", True),
+    ("default_page_p50_seconds", "page p50, all", "{:.2f} ms", False),
 )
 
 

@@ -109,10 +109,21 @@ def token_for(service: Service, key: str) -> str:
 
 
 def walk_pages(
-    service: Service, token: str, db: BenchDatabase, samples: int, budget_seconds: float
+    service: Service,
+    token: str,
+    db: BenchDatabase,
+    samples: int,
+    budget_seconds: float,
+    *,
+    default_preset: bool = False,
 ) -> dict[str, Any]:
     """Every page of the whole export (per_page=100) on one connection, in a client process;
-    a walk longer than the budget is extrapolated from the pages walked."""
+    a walk longer than the budget is extrapolated from the pages walked. `default_preset`:
+    reporting_days omitted (the default `all`, evaluated at each request's now) instead of
+    a custom range holding every meeting."""
+    args = export_args(service, token, db)
+    if default_preset:
+        args = ["--token", token, "--org", str(db.organization_id)]
     return run_client(
         "rest-pages",
         "--target",
@@ -123,7 +134,7 @@ def walk_pages(
         str(samples),
         "--budget",
         str(budget_seconds),
-        *export_args(service, token, db),
+        *args,
     )
 
 
