@@ -365,36 +365,74 @@ class _Moving:
             return self.at is None and then is None
         return abs(self.at - then) < CARRY_WITHIN
 
-    def moved(self, then: datetime, before: tuple[Any, int] | None = None) -> int:
+    def moved(self, then: datetime, before: tuple[Any, int] | None = None) -> tuple[int, int]:
         """Meetings that joined the set between `then` and this filter's instant, less those
-        that left it (negative when it shrank); with `before`, only those sorting at or
-        before that (start_time, id) key."""
+        that left it (negative when it shrank): in all, and among those sorting at or before
+        the (start_time, id) key `before` (0 without one). One statement."""
         assert self.at is not None
         if self.at == then:
-            return 0
-        low, high = sorted((_naive_utc(then), _naive_utc(self.at)))
+            return 0, 0
         rest = replace(self.key, ended_or_complete_at=None, upcoming_at=None)
-        closed = ("complete",) if self.past else CLOSED_STATUSES
-        conditions = [
-            *_conditions(rest),
-            Meeting.end_time > low,
-            Meeting.end_time <= high,
-            Meeting.status.not_in(closed),
-        ]
-        if before is not None:
-            start, meeting_id = before
-            conditions.append(
-                (Meeting.start_time < start)
-                | ((Meeting.start_time == start) & (Meeting.id <= meeting_id))
-            )
-        query = Meeting.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
-            Meeting.organization.in_(self.key.organization_ids), *conditions
+        sql, template = _moved_sql(
+            is_sqlite(database_proxy.obj), _shape(rest), self.past, before is not None
         )
-        count = int(query.scalar() or 0)
-        # Later than `then`: the past grew and the upcoming shrank by `count`; earlier: the
-        # other way round.
-        grew = self.past == (self.at > then)
-        return count if grew else -count
+        low, high = sorted((_naive_utc(then), _naive_utc(self.at)))
+        values = _bound_values(rest, low=low, high=high)
+        if before is not None:
+            values.update(key_start=before[0], key_id=before[1])
+        params = [values[value.name] if isinstance(value, _Slot) else value for value in template]
+        row = database_proxy.execute_sql(sql, params).fetchone()
+        # Later than `then`: the past grew and the upcoming shrank; earlier: the other way.
+        sign = 1 if self.past == (self.at > then) else -1
+        return sign * int(row[0] or 0), sign * int(row[1] or 0)
+
+
+@lru_cache(maxsize=64)
+def _moved_sql(
+    sqlite: bool, shape: tuple[int, tuple[bool, ...], bool], past: bool, with_key: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement of _Moving.moved for one shape of the rest of the filter: its SQL and its
+    parameters with a _Slot for each value (see _page_keys_sql)."""
+    del sqlite  # part of the cache key: the SQL is the connected database's
+    organizations, bounds, eap_only = shape
+    template = ExportFilter(
+        organization_ids=(),
+        eap_only=eap_only,
+        **{name: _EPOCH for name, present in zip(_BOUNDS, bounds, strict=True) if present},
+    )
+    closed = ("complete",) if past else CLOSED_STATUSES
+    conditions = [
+        Meeting.organization.in_([_slot(f"o{index}") for index in range(organizations)]),
+        *_conditions(template, slots=True),
+        Meeting.end_time > _slot("low"),
+        Meeting.end_time <= _slot("high"),
+        Meeting.status.not_in(closed),
+    ]
+    before: Any = peewee.Value(0)
+    if with_key:
+        key_start = _slot("key_start")
+        sorts_before = (Meeting.start_time < key_start) | (
+            (Meeting.start_time == key_start) & (Meeting.id <= _slot("key_id"))
+        )
+        before = peewee.fn.SUM(peewee.Case(None, ((sorts_before, 1),), 0))
+    query = Meeting.select(peewee.fn.COUNT(peewee.SQL("*")), before).where(*conditions)
+    sql, params = query.sql()
+    return sql, tuple(params)
+
+
+def _bound_values(selected: ExportFilter, **extra: Any) -> dict[str, Any]:
+    """The values of a statement written with slots: organizations `o<index>`, the filter's
+    instants by field name (naive UTC), and `extra`."""
+    values: dict[str, Any] = {
+        f"o{index}": org for index, org in enumerate(selected.organization_ids)
+    }
+    values.update(
+        (name, _naive_utc(getattr(selected, name)))
+        for name in _BOUNDS
+        if getattr(selected, name) is not None
+    )
+    values.update(extra)
+    return values
 
 
 def _snapshot_token() -> Hashable | None:
@@ -413,42 +451,52 @@ def _cached(cache: LatestCache[Any, Any], key: Any, token: Hashable | None) -> A
     return found[1] if found is not None and token is not None and found[0] == token else None
 
 
-def _total(selected: ExportFilter, token: Hashable | None) -> int:
-    """The filter's count in this snapshot: cached, carried from another instant of the
-    same snapshot (_Moving), or counted (and then cached)."""
-    moving = _Moving.of(selected)
-    cached = _cached(_COUNTS, moving.key, token)
-    if cached is not None and moving.carries(cached[0]):
-        then, total = cached
-        return int(total) + (moving.moved(then) if then is not None else 0)
-    total = _count(selected)
-    _COUNTS.put(database_proxy.obj, moving.key, token, (moving.at, total))
-    return total
-
-
-def _page_start(
+def _carried(
     selected: ExportFilter, token: Hashable | None, limit: int, offset: int
-) -> tuple[Any, int] | None:
-    """The sort key of the meeting just before `offset`, if this snapshot read it (for this
-    instant, or for another it still holds for)."""
+) -> tuple[int, tuple[Any, int] | None]:
+    """The filter's count in this snapshot, and the sort key of the meeting just before
+    `offset` if this snapshot read it: cached for this instant, carried from another one
+    (_Moving: one statement for both), or (the count) counted. The count is then cached for
+    this instant, so the next page carries it over a short range again."""
     moving = _Moving.of(selected)
-    cached = _cached(_PAGE_STARTS, (moving.key, limit, offset), token)
-    if cached is None or not moving.carries(cached[0]):
-        return None
-    then, start = cached
-    if then is not None and moving.moved(then, before=start) != 0:
-        return None  # a meeting that joined or left the set sorts before it: offsets moved
-    return start  # type: ignore[no-any-return]
+    counted = _cached(_COUNTS, moving.key, token)
+    if counted is not None and not moving.carries(counted[0]):
+        counted = None
+    started = _cached(_PAGE_STARTS, (moving.key, limit, offset), token) if offset else None
+    if started is not None and not moving.carries(started[0]):
+        started = None
+    if moving.at is None:  # a filter that does not move: cached as it is
+        total = counted[1] if counted is not None else None
+        start = started[1] if started is not None else None
+    else:
+        total, start = None, None
+        if counted is not None and started is not None and counted[0] == started[0]:
+            joined, before = moving.moved(counted[0], before=started[1])
+            total, start = counted[1] + joined, started[1] if before == 0 else None
+        else:
+            if counted is not None:
+                total = counted[1] + moving.moved(counted[0])[0]
+            if started is not None and moving.moved(started[0], before=started[1])[1] == 0:
+                start = started[1]
+    if total is None:
+        total = _count(selected)
+    if counted is None or counted[0] != moving.at:
+        _COUNTS.put(database_proxy.obj, moving.key, token, (moving.at, total))
+    return int(total), (tuple(start) if start is not None else None)
 
 
 def _page_keys(
-    selected: ExportFilter, token: Hashable | None, total: int, offset: int, limit: int
+    selected: ExportFilter,
+    token: Hashable | None,
+    total: int,
+    offset: int,
+    limit: int,
+    start: tuple[Any, int] | None,
 ) -> list[tuple[Any, int]]:
-    """(start_time, id) of the page's meetings, in order, read on the index alone: from the
-    previous page's last key when this snapshot has it, else from whichever end of the
-    export is nearer (so the last page costs what the first does)."""
+    """(start_time, id) of the page's meetings, in order, read on the index alone: after
+    `start`, the previous page's last key, when this snapshot has it (_carried), else from
+    whichever end of the export is nearer (so the last page costs what the first does)."""
     rows = min(limit, total - offset)
-    start = _page_start(selected, token, limit, offset) if offset else None
     values: dict[str, Any] = {"limit": rows}
     read = selected
     if start is not None:
@@ -462,12 +510,7 @@ def _page_keys(
         mode = "forwards"
         values["offset"] = offset
     sql, template = _page_keys_sql(is_sqlite(database_proxy.obj), _shape(read), mode)
-    values.update((f"o{index}", org) for index, org in enumerate(read.organization_ids))
-    values.update(
-        (name, _naive_utc(getattr(read, name)))
-        for name in _BOUNDS
-        if getattr(read, name) is not None
-    )
+    values.update(_bound_values(read))
     params = [values[value.name] if isinstance(value, _Slot) else value for value in template]
     cursor = database_proxy.execute_sql(sql, params)
     found = [(row[0], int(row[1])) for row in cursor.fetchall()]
@@ -544,10 +587,12 @@ def export_page(
     """
     with _read_transaction():
         token = _snapshot_token()
-        total = _total(selected, token)
+        total, start = _carried(selected, token, limit, offset)
         if offset >= total or limit <= 0 or not columns:
             return total, []
-        ids = [meeting_id for _, meeting_id in _page_keys(selected, token, total, offset, limit)]
+        ids = [
+            meeting_id for _, meeting_id in _page_keys(selected, token, total, offset, limit, start)
+        ]
         if not ids:
             return total, []
 

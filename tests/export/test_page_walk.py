@@ -269,3 +269,28 @@ def test_a_count_carried_to_another_instant_equals_a_fresh_count(
                 ExportFilter((ORG_ID,), **{field: later}), ["name"], offset=0, limit=1
             )
         assert total == len(every_match(db, ExportFilter((ORG_ID,), **{field: later}))), field
+
+
+def test_a_page_start_is_checked_alone_when_the_count_was_read_at_another_instant(
+    db: peewee.Database, load: Callable[[dict[str, Any]], None]
+) -> None:
+    load(document([]))
+    middle = moving_meetings(db)
+    at = [middle, middle + timedelta(minutes=4)]  # meetings ending at 505 min leave between
+    pages = {}
+    with db.connection_context():
+        for number in (1, 2, 3):
+            selected = ExportFilter((ORG_ID,), upcoming_at=at[0])
+            pages[number] = names(
+                export_page(selected, ["name"], offset=(number - 1) * 9, limit=9)[1]
+            )
+        store_export._COUNTS.clear()  # counted again at the later instant, not carried
+        later = ExportFilter((ORG_ID,), upcoming_at=at[1])
+        total, rows = export_page(later, ["name"], offset=27, limit=9)
+    expected = every_match(db, later)
+    assert [m for number in (1, 2, 3) for m in pages[number]] == every_match(
+        db, ExportFilter((ORG_ID,), upcoming_at=at[0])
+    )[:27]
+    assert total == len(expected)
+    # The meetings that left sorted before page 4's cached start: an offset read moved on.
+    assert names(rows) == expected[27:36]
