@@ -604,7 +604,7 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         custom_per_page = custom["seconds"] / max(custom["pages"], 1)
         cells.append(
             f"{walked['seconds']:.1f} s, {walked['pages']:,} pages{note}: "
-            f"{_ms(per_page)} a page ({_ms(custom_per_page)} above)"
+            f"{_ms(per_page)} a page (custom range: {_ms(custom_per_page)})"
         )
     line("  the same, reporting_days omitted (all)", cells)
     cells = []

@@ -15,6 +15,7 @@ from server import context as request_context
 from server import query_deadline
 from server.auth import Authenticator
 from server.errors import TooManyAttempts, Unauthenticated, abort, status_for
+from server.method_handlers import Behavior, rewrapped
 from server.peers import FORWARDED_FOR_KEY, TrustedProxies
 from server.throttle import FailureThrottle
 from store.errors import DatabaseUnavailable
@@ -85,19 +86,15 @@ class MeetingsInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         method: str = details.method
         if handler is None or not method.startswith(SERVICE_PREFIX):
             return handler
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+
+        def wrap(kind: str, behavior: Behavior) -> Behavior:
+            if kind == "unary":
+                return self._wrap_unary(method, behavior)
+            if kind == "server_stream":
+                return self._wrap_stream(method, behavior)
+            return behavior  # MeetingsService has no client or bidirectional streams
+
+        return rewrapped(handler, wrap)
 
     def _client(self, ctx: grpc.ServicerContext) -> str:
         return self._proxies.client(ctx.peer(), _metadata_value(ctx, FORWARDED_FOR_KEY))

@@ -23,6 +23,8 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_se
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from server.method_handlers import Behavior, rewrapped
+
 # Exports stream for as long as they need: the buckets reach 5 minutes.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _RPC_LABELS = ["grpc_type", "grpc_service", "grpc_method"]
@@ -106,25 +108,13 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None:  # an unknown method: grpcio answers UNIMPLEMENTED itself
             return None
         method: str = details.method
-        for kind, attribute, make in (
-            ("unary", "unary_unary", grpc.unary_unary_rpc_method_handler),
-            ("server_stream", "unary_stream", grpc.unary_stream_rpc_method_handler),
-            ("client_stream", "stream_unary", grpc.stream_unary_rpc_method_handler),
-            ("bidi_stream", "stream_stream", grpc.stream_stream_rpc_method_handler),
-        ):
-            behavior = getattr(handler, attribute)
-            if behavior is not None:
-                measured = (
-                    self._stream(kind, method, behavior)
-                    if inspect.isasyncgenfunction(behavior)
-                    else self._call(kind, method, behavior)
-                )
-                return make(
-                    measured,
-                    request_deserializer=handler.request_deserializer,
-                    response_serializer=handler.response_serializer,
-                )
-        return handler
+
+        def measured(kind: str, behavior: Behavior) -> Behavior:
+            if inspect.isasyncgenfunction(behavior):
+                return self._stream(kind, method, behavior)
+            return self._call(kind, method, behavior)
+
+        return rewrapped(handler, measured)
 
     @staticmethod
     def _call(

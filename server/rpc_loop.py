@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 
+from server.method_handlers import Behavior, rewrapped
+
 T = TypeVar("T")
 if TYPE_CHECKING:  # grpc-stubs' generics, not subscriptable at run time
     MethodHandler = grpc.RpcMethodHandler[Any, Any]
@@ -175,19 +177,15 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
     def _bridged(self, method: str, handler: MethodHandler | None) -> MethodHandler | None:
         if handler is None:
             return None
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        raise TypeError(f"{method}: only unary requests are served")
+
+        def bridge(kind: str, behavior: Behavior) -> Behavior:
+            if kind == "unary":
+                return self._unary(method, behavior)
+            if kind == "server_stream":
+                return self._stream(behavior)
+            raise TypeError(f"{method}: only unary requests are served")
+
+        return rewrapped(handler, bridge)
 
     def _unary(
         self, method: str, behavior: Callable[[Any, Any], Any]
