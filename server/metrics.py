@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -174,37 +176,78 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
 # Pools being watched; weak, so a database closed and dropped (as in tests) is forgotten.
 _POOLS: weakref.WeakSet[PooledDatabase] = weakref.WeakSet()
+_POOL_CONNECTIONS = "meetings_db_pool_connections"
+_POOL_CONNECTIONS_HELP = "Pooled database connections, by state (in_use: lent to an RPC)."
+_POOL_LIMIT = "meetings_db_pool_max_connections"
+_POOL_LIMIT_HELP = "The most connections the pools may open (0: no pool)."
+# How often a worker of a group copies its pools' use into the group's metric files.
+POOL_PUBLISH_SECONDS = 1.0
+_publisher_lock = threading.Lock()
+_publisher: threading.Thread | None = None
 
 
 def watch_database_pool(database: peewee.Database) -> None:
-    """Report `database`'s pool at scrape time; a database without a pool is ignored."""
+    """Report `database`'s pool at scrape time; a database without a pool is ignored.
+
+    In a group of workers (prometheus-client's multiprocess mode, see cli.workers), a scrape
+    reads the group's metric files, not this process's collectors: a thread then copies the
+    pools' use into gauges of those files every POOL_PUBLISH_SECONDS.
+    """
     if isinstance(database, PooledDatabase):
         _POOLS.add(database)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            _start_publisher()
+
+
+def _pool_use() -> tuple[int, int, int]:
+    """Connections lent, idle, and the most the pools may open, over this process's pools."""
+    in_use = idle = limit = 0
+    for pool in list(_POOLS):
+        # peewee keeps no public counters; these are the pool's own bookkeeping.
+        in_use += len(pool._in_use)
+        idle += len(pool._connections)
+        limit += pool._max_connections or 0
+    return in_use, idle, limit
 
 
 class DatabasePoolCollector(Collector):
     """Pool use read when Prometheus scrapes, summed over the pools of this process."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        in_use = idle = limit = 0
-        for pool in list(_POOLS):
-            # peewee keeps no public counters; these are the pool's own bookkeeping.
-            in_use += len(pool._in_use)
-            idle += len(pool._connections)
-            limit += pool._max_connections or 0
-        connections = GaugeMetricFamily(
-            "meetings_db_pool_connections",
-            "Pooled database connections, by state (in_use: lent to an RPC).",
-            labels=["state"],
-        )
+        in_use, idle, limit = _pool_use()
+        connections = GaugeMetricFamily(_POOL_CONNECTIONS, _POOL_CONNECTIONS_HELP, labels=["state"])
         connections.add_metric(["in_use"], in_use)
         connections.add_metric(["idle"], idle)
         yield connections
-        yield GaugeMetricFamily(
-            "meetings_db_pool_max_connections",
-            "The most connections the pools may open (0: no pool).",
-            value=limit,
+        yield GaugeMetricFamily(_POOL_LIMIT, _POOL_LIMIT_HELP, value=limit)
+
+
+def _start_publisher() -> None:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is not None:
+            return
+        # In no registry (the collector above has the names in this process's); written to
+        # the group's files, where the gateways' scrapes sum them over the live workers.
+        connections = Gauge(
+            _POOL_CONNECTIONS,
+            _POOL_CONNECTIONS_HELP,
+            ["state"],
+            registry=None,
+            multiprocess_mode="livesum",
         )
+        limit = Gauge(_POOL_LIMIT, _POOL_LIMIT_HELP, registry=None, multiprocess_mode="livesum")
+
+        def publish() -> None:
+            while True:
+                in_use, idle, most = _pool_use()
+                connections.labels("in_use").set(in_use)
+                connections.labels("idle").set(idle)
+                limit.set(most)
+                time.sleep(POOL_PUBLISH_SECONDS)
+
+        _publisher = threading.Thread(target=publish, name="pool-metrics", daemon=True)
+        _publisher.start()
 
 
 REGISTRY.register(DatabasePoolCollector())

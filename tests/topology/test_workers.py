@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -16,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
+from server.metrics import POOL_PUBLISH_SECONDS
 from store.models import Organization
 from tests.processes import run_cli
 from tests.topology.launch import (
@@ -252,5 +254,12 @@ def test_every_gateway_of_a_group_shows_the_whole_groups_metrics(
                 http_port, "grpc_server_handled_total", grpc_method="Authenticate", grpc_code="OK"
             )
             assert (http, rpcs) == (6, 6)
+        # The gRPC workers' pools, published into the group's files (read on a scrape of
+        # any gateway): each worker lent a connection and has it back, idle.
+        deadline = time.monotonic() + 10 * POOL_PUBLISH_SECONDS
+        while scraped(http_port, "meetings_db_pool_connections", state="idle") < 1:
+            assert time.monotonic() < deadline, "no pool gauges on the gateway's /metrics"
+            time.sleep(POOL_PUBLISH_SECONDS / 4)
+        assert scraped(http_port, "meetings_db_pool_connections", state="in_use") == 0
         assert served.stop() == 0
     assert not os.path.exists(metrics_dir)
