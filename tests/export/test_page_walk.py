@@ -37,6 +37,20 @@ def fresh_caches() -> None:
     store_export._PAGE_STARTS.clear()
 
 
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
+    """The filters the store counts from scratch (not from a cached count) during the test."""
+    calls: list[ExportFilter] = []
+    original = store_export._count
+
+    def counting(selected: ExportFilter) -> int:
+        calls.append(selected)
+        return original(selected)
+
+    monkeypatch.setattr(store_export, "_count", counting)
+    return calls
+
+
 def names(rows: list[Any]) -> list[int]:
     return [int(row[0].removeprefix("m")) for row in rows]
 
@@ -152,33 +166,22 @@ def test_a_change_to_the_data_is_seen_by_the_next_page(
 
 
 def test_writes_elsewhere_keep_the_cached_count_and_meeting_writes_end_it(
-    db: peewee.Database, load: Callable[[dict[str, Any]], None]
+    db: peewee.Database, load: Callable[[dict[str, Any]], None], counted: list[ExportFilter]
 ) -> None:
     load(document([]))
     many_meetings(db, 30)
-    counted: list[ExportFilter] = []
-    original = store_export._count
-
-    def counting(selected: ExportFilter) -> int:
-        counted.append(selected)
-        return original(selected)
-
-    store_export._count = counting
-    try:
-        walk(db, EVERYTHING, 10, [1])
-        # A write that touches no meeting: another table here (on PostgreSQL, it takes a
-        # transaction id, as any other application on the cluster would).
-        with db.connection_context(), db.atomic():
-            db.execute_sql("UPDATE organization SET name = name || '.'")
-        walk(db, EVERYTHING, 10, [2])
-        assert len(counted) == (2 if is_sqlite(db) else 1)
-        with db.connection_context(), db.atomic():
-            first = "(SELECT MIN(id) FROM meeting)"
-            db.execute_sql(f"UPDATE meeting SET topic = 'moved' WHERE id = {first}")
-        walk(db, EVERYTHING, 10, [3])
-        assert len(counted) == (3 if is_sqlite(db) else 2)
-    finally:
-        store_export._count = original
+    walk(db, EVERYTHING, 10, [1])
+    # A write that touches no meeting: another table here (on PostgreSQL, it takes a
+    # transaction id, as any other application on the cluster would).
+    with db.connection_context(), db.atomic():
+        db.execute_sql("UPDATE organization SET name = name || '.'")
+    walk(db, EVERYTHING, 10, [2])
+    assert len(counted) == (2 if is_sqlite(db) else 1)
+    with db.connection_context(), db.atomic():
+        first = "(SELECT MIN(id) FROM meeting)"
+        db.execute_sql(f"UPDATE meeting SET topic = 'moved' WHERE id = {first}")
+    walk(db, EVERYTHING, 10, [3])
+    assert len(counted) == (3 if is_sqlite(db) else 2)
 
 
 # --- the default export (`all`) and `all_upcoming`: a set that moves with `now` ---
@@ -226,24 +229,14 @@ def test_pages_of_a_set_moving_with_now_are_the_pages_an_offset_reads_at_that_no
     db: peewee.Database,
     load: Callable[[dict[str, Any]], None],
     at: Callable[[datetime], ExportFilter],
+    counted: list[ExportFilter],
 ) -> None:
     load(document([]))
     middle = moving_meetings(db)
-    counted: list[ExportFilter] = []
-    original = store_export._count
-
-    def counting(selected: ExportFilter) -> int:
-        counted.append(selected)
-        return original(selected)
-
-    store_export._count = counting
-    try:
-        # 50 s a page: meetings end between pages, early in the order and late.
-        answers = walk_while_time_passes(
-            db, at, middle - timedelta(minutes=150), step=timedelta(seconds=50)
-        )
-    finally:
-        store_export._count = original
+    # 50 s a page: meetings end between pages, early in the order and late.
+    answers = walk_while_time_passes(
+        db, at, middle - timedelta(minutes=150), step=timedelta(seconds=50)
+    )
     assert len(answers) > 10
     # Counted once per CARRY_WITHIN (5 minutes) of the walk's clock, not once per page: the
     # pages in between carried the count to their own instant.
