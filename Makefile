@@ -40,6 +40,13 @@ buf-breaking: protodeps
 lint: $(STAMP) buf-lint buf-breaking check-generated
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+# Each further check of `make lint` is a prerequisite line of its own.
+lint: layering
+
+# The tiers import downwards only: the contracts are [tool.importlinter] in pyproject.toml.
+.PHONY: layering
+layering: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy server gateway store cli tools bench
