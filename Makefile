@@ -42,11 +42,17 @@ lint: $(STAMP) buf-lint buf-breaking check-generated
 	$(BIN)/ruff format --check .
 # Each further check of `make lint` is a prerequisite line of its own.
 lint: layering
+lint: sizes
 
 # The tiers import downwards only: the contracts are [tool.importlinter] in pyproject.toml.
 .PHONY: layering
 layering: $(STAMP)
 	$(BIN)/lint-imports --no-cache
+
+# No module over 500 lines, no function body over 60, in server/ gateway/ store/ cli/.
+.PHONY: sizes
+sizes: $(STAMP)
+	$(PY) -m tools.sizes server gateway store cli
 
 typecheck: $(STAMP)
 	$(BIN)/mypy server gateway store cli tools bench
