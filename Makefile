@@ -42,12 +42,18 @@ lint: $(STAMP) buf-lint buf-breaking check-generated
 	$(BIN)/ruff format --check .
 # Each further check of `make lint` is a prerequisite line of its own.
 lint: layering
+lint: dead-code
 lint: sizes
 
 # The tiers import downwards only: the contracts are [tool.importlinter] in pyproject.toml.
 .PHONY: layering
 layering: $(STAMP)
 	$(BIN)/lint-imports --no-cache
+
+# Code nothing uses: [tool.vulture] in pyproject.toml, entry points in tools/vulture_whitelist.py.
+.PHONY: dead-code
+dead-code: $(STAMP)
+	$(BIN)/vulture
 
 # No module over 500 lines, no function body over 60, in server/ gateway/ store/ cli/.
 .PHONY: sizes
