@@ -40,6 +40,25 @@ buf-breaking: protodeps
 lint: $(STAMP) buf-lint buf-breaking check-generated
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+# Each further check of `make lint` is a prerequisite line of its own.
+lint: layering
+lint: dead-code
+lint: sizes
+
+# The tiers import downwards only: the contracts are [tool.importlinter] in pyproject.toml.
+.PHONY: layering
+layering: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+# Code nothing uses: [tool.vulture] in pyproject.toml, entry points in tools/vulture_whitelist.py.
+.PHONY: dead-code
+dead-code: $(STAMP)
+	$(BIN)/vulture
+
+# No module over 500 lines, no function body over 60, in server/ gateway/ store/ cli/.
+.PHONY: sizes
+sizes: $(STAMP)
+	$(PY) -m tools.sizes server gateway store cli
 
 typecheck: $(STAMP)
 	$(BIN)/mypy server gateway store cli tools bench
@@ -58,11 +77,11 @@ browser:
 
 # The suite runs on SQLite; set MEETINGS_TEST_DATABASE_URL (or use test-postgres) for PostgreSQL.
 test: $(STAMP) browser
-	$(BIN)/pytest -q -m "not faults"
+	$(BIN)/pytest -q -rs -m "not faults"
 
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP) browser
-	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not faults"
+	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -rs -m "not faults"
 
 # Fault injection: the database stopped and started again (a throwaway PostgreSQL of its
 # own: initdb and postgres from PG_BINDIR, else PATH, else /usr/lib/postgresql/*/bin), SIGTERM
@@ -72,8 +91,8 @@ test-postgres: $(STAMP) browser
 FAULTS_ON_POSTGRES := tests/reliability/test_graceful_stop.py tests/reliability/test_disconnects.py
 .PHONY: test-faults
 test-faults: $(STAMP)
-	$(BIN)/pytest -q -m faults
-	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m faults $(FAULTS_ON_POSTGRES)
+	$(BIN)/pytest -q -rs -m faults
+	MEETINGS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -rs -m faults $(FAULTS_ON_POSTGRES)
 
 run: $(STAMP)
 	$(BIN)/meetings demo --database $(DATABASE_URL) --if-empty
@@ -95,7 +114,7 @@ run-workers: $(STAMP)
 # Several processes per tier, pooling, failover, deploy/ consistency (SQLite; set
 # MEETINGS_TEST_DATABASE_URL for PostgreSQL).
 test-topology: $(STAMP)
-	$(BIN)/pytest -q tests/topology
+	$(BIN)/pytest -q -rs tests/topology
 
 # The container image of deploy/Dockerfile (needs Docker with BuildKit).
 image:
@@ -136,7 +155,7 @@ SOAK_SECONDS  ?= 600
 
 # Hostile tokens and input, brute force, deadlines, faults (also part of `make test`).
 test-reliability: $(STAMP)
-	$(BIN)/pytest -q tests/reliability
+	$(BIN)/pytest -q -rs tests/reliability
 
 # Schemathesis, every check on, against GET /openapi.json of a running `meetings serve`
 # (~13,000 cases: the upcoming feed has few distinct inputs, so cases grow slower than examples).

@@ -132,6 +132,11 @@ def retry_delay(error: grpc.aio.AioRpcError) -> float | None:
     return None
 
 
+def retry_after_header(seconds: float) -> str:
+    """The Retry-After value (whole seconds, at least 1) for a wait of `seconds`."""
+    return str(max(1, math.ceil(seconds)))
+
+
 def rpc_error_response(
     rpc_name: str,
     code: grpc.StatusCode,
@@ -144,7 +149,7 @@ def rpc_error_response(
     a Retry-After header (whole seconds, at least 1)."""
     headers = None
     if retry_after is not None:
-        headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
+        headers = {"Retry-After": retry_after_header(retry_after)}
     return error_response(
         http_status(rpc_name, code), error_message(code, server_message, request_id), headers
     )

@@ -40,12 +40,15 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway.calls import REQUEST_ID
 from gateway.handler import Handler
-from server.config import MULTIPROCESS_DIRECTORY
 
 METRICS_PATH = "/metrics"
 ACCESS_LOGGER = "meetings.access"
 # Probes and scrapes arrive every few seconds; their lines are logged at DEBUG only.
 QUIET_ROUTES = frozenset({METRICS_PATH, "/healthz", "/readyz"})
+# prometheus-client's own variable for its multiprocess mode (its value modules read it too):
+# cli.workers sets it for every worker of a group. Named here rather than imported from the
+# server's settings, so the gateway loads none of the server's or the store's code.
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # The route label of requests that matched no route: paths are not labels (unbounded).
 UNMATCHED_ROUTE = "unmatched"
 # nginx's "client closed request": the client went away before the answer was complete.

@@ -49,9 +49,6 @@ class Params:
         self._values.pop(name.removesuffix("[]"), None)
         self.add(name, value)
 
-    def has(self, name: str) -> bool:
-        return name in self._values
-
     def all(self, name: str) -> list[Any]:
         return list(self._values.get(name, ()))
 

@@ -53,10 +53,6 @@ class PermissionDenied(ServiceError):
     code = code_pb2.PERMISSION_DENIED
 
 
-class Unimplemented(ServiceError):
-    code = code_pb2.UNIMPLEMENTED
-
-
 class TooManyAttempts(ServiceError):
     """A client failed too often; it may try again after `retry_after` seconds."""
 

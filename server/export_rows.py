@@ -3,9 +3,7 @@ or as typed ExportedMeeting messages.
 
 The stream and the pages ask the store for rows the database has already written as JSON
 (store.export, `json_rows=True`): a batch is then one join of bytes, with no Python code per
-row or per cell. JsonRows encodes plain tuples instead, a whole batch at a time by orjson:
-one dict per row built by zip, and a Decimal price, which only PostgreSQL returns, turned
-into a number by orjson's fallback hook.
+row or per cell.
 """
 
 from __future__ import annotations
@@ -15,13 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
-
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from store.export import FLAG_COLUMNS, Row
 
-# The one column whose legacy JSON key differs from its column key.
-_JSON_KEYS = {"group_leader_id": "group_leader"}
 _TEXT_COLUMNS = frozenset(
     {
         "name",
@@ -36,10 +30,6 @@ _TEXT_COLUMNS = frozenset(
 )
 _INTEGER_COLUMNS = frozenset({"duration", "max_attendees", "group_leader_id"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def json_key(column: str) -> str:
-    return _JSON_KEYS.get(column, column)
 
 
 def json_number(value: Any) -> int | float:
@@ -57,20 +47,6 @@ def decimal_text(value: Any) -> str:
     """A price as a google.type.Decimal value string: "10", "12.5", "0"."""
     number = json_number(value)
     return str(number) if isinstance(number, int) else repr(number)
-
-
-class JsonRows:
-    """Encodes batches of rows as comma-separated legacy JSON objects."""
-
-    def __init__(self, columns: Sequence[str]) -> None:
-        self._keys = tuple(json_key(column) for column in columns)
-
-    def encode(self, rows: Sequence[Row]) -> bytes:
-        keys = self._keys
-        # zip stops at the last key, so trailing sort columns of a row are left out.
-        rows_as_dicts = [dict(zip(keys, row, strict=False)) for row in rows]
-        document = orjson.dumps(rows_as_dicts, default=json_number)
-        return document[1:-1]
 
 
 def join_json_rows(rows: Sequence[Row]) -> bytes:

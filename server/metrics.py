@@ -4,7 +4,8 @@ exported rows, and the database pool.
 The RPC metrics use the names of go-grpc-prometheus (grpc_server_started_total,
 grpc_server_handled_total, grpc_server_handling_seconds) so existing gRPC dashboards work.
 Everything goes to prometheus_client's default registry: under `meetings serve` the gateway's
-GET /metrics shows it; a gRPC tier in a process of its own serves it with `serve_metrics`.
+GET /metrics shows it; a gRPC tier in a process of its own writes it to its group's directory
+(prometheus-client's multiprocess mode, see cli.workers), where the gateways read it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import grpc
 import peewee
 from playhouse.pool import PooledDatabase
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -251,12 +252,3 @@ def _start_publisher() -> None:
 
 
 REGISTRY.register(DatabasePoolCollector())
-
-
-def serve_metrics(address: str) -> None:
-    """Serve GET /metrics on `address` (host:port) from a background thread.
-
-    For a gRPC tier running without the gateway in its process (`meetings grpc-server`).
-    """
-    host, _, port = address.rpartition(":")
-    start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1")

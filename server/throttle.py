@@ -9,7 +9,6 @@ neither time nor a flood of distinct addresses makes it grow without bound.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -84,8 +83,3 @@ class FailureThrottle:
             if now - since < full_after:
                 break
             del self._buckets[key]
-
-
-def retry_after_header(seconds: float) -> str:
-    """The Retry-After value (whole seconds, at least 1) for a wait of `seconds`."""
-    return str(max(1, math.ceil(seconds)))

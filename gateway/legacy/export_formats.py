@@ -73,11 +73,6 @@ def resolve_format(named: ExportFormat | None, accept: str | None) -> ExportForm
     return named or negotiate(accept) or JSON
 
 
-def choose_format(format_value: Any, accept: str | None) -> ExportFormat:
-    """resolve_format() for a raw `format` parameter value."""
-    return resolve_format(format_parameter(format_value), accept)
-
-
 @dataclass(frozen=True)
 class _MediaRange:
     kind: str  # "text"

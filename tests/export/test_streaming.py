@@ -17,6 +17,7 @@ import orjson
 import peewee
 import pytest
 
+from gateway.legacy import export as legacy_export
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server import export as server_export
@@ -157,6 +158,63 @@ async def test_a_failure_mid_stream_leaves_a_truncated_body_and_logs_the_request
     assert any("export stream failed" in m and request_id in m for m in messages)
     assert any("StreamExportMeetings" in m and request_id in m for m in messages)
     assert reader_spy.last.closed.is_set()
+
+
+class _FailingWriter:
+    """The real row writer, until it raises on its third batch of rows: a fault of the
+    gateway's own."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+        self.batches = 0
+
+    def head(self) -> bytes:
+        return bytes(self._writer.head())
+
+    def rows(self, json_meetings: bytes) -> bytes:
+        # The stream's first message, which only says the request was valid, holds no rows.
+        self.batches += bool(json_meetings)
+        if self.batches == 3:
+            raise RuntimeError("the gateway failed while writing rows")
+        return bytes(self._writer.rows(json_meetings))
+
+    def tail(self) -> bytes:
+        return bytes(self._writer.tail())
+
+
+@pytest.mark.usefixtures("organization_loaded")
+async def test_a_failure_in_the_gateway_mid_stream_leaves_a_truncated_body(
+    gateway: Any,
+    db: peewee.Database,
+    reader_spy: ReaderSpy,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    many_meetings(db, 5000)
+    monkeypatch.setattr(server_export, "BATCH_ROWS", 1000)
+    real_row_writer = legacy_export.row_writer
+    monkeypatch.setattr(
+        legacy_export, "row_writer", lambda *args: _FailingWriter(real_row_writer(*args))
+    )
+    caplog.set_level(logging.INFO)
+    response = await gateway.get(EXPORT_URL, params=QUERY, headers=await rest_headers(gateway))
+    assert response.status == 200
+    request_id = response.headers["X-Request-Id"]
+    received = b""
+    # The connection ends inside the chunked body: no client takes it for a complete one.
+    with pytest.raises(aiohttp.ClientPayloadError):
+        async for chunk in response.content.iter_any():
+            received += chunk
+    assert received.startswith(b'{"success":true,"meetings":[{"name":')
+    assert received.count(b'{"name":') == 2000
+    assert not received.endswith(b"]}")
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(received)
+    assert b"RuntimeError" not in received
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("failed in the gateway" in m and request_id in m for m in messages)
+    # The server's read stops with the response.
+    await asyncio.wait_for(asyncio.to_thread(reader_spy.last.closed.wait), 10)
 
 
 @pytest.mark.usefixtures("organization_loaded")

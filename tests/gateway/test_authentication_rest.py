@@ -98,10 +98,15 @@ async def test_a_bare_token_is_accepted(
 ) -> None:
     org, key = acme
     token = await token_via_rest(gateway, key)
-    response = await gateway.request(
-        method, url.format(org=org.id), headers={"Authorization": token}
+    bare = await gateway.request(method, url.format(org=org.id), headers={"Authorization": token})
+    bearer = await gateway.request(
+        method, url.format(org=org.id), headers={"Authorization": f"Bearer {token}"}
     )
-    assert response.status != 401
+    # The very answer a Bearer token gets, and a success: not merely some status but 401.
+    assert bare.status == bearer.status == 200
+    bare_body = await bare.json()
+    assert bare_body == await bearer.json()
+    assert bare_body["meetings"] == []  # acme has no meetings
 
 
 async def test_the_gateway_and_grpc_give_the_same_error(

@@ -24,9 +24,10 @@ from gateway.legacy.export_formats import (
     FORMAT_MESSAGE,
     NdjsonWriter,
     accepts_gzip,
-    choose_format,
+    format_parameter,
     negotiate,
     neutralise_formula,
+    resolve_format,
     split_objects,
 )
 from server import export as server_export
@@ -449,8 +450,9 @@ def test_negotiation_rules() -> None:
     # The most specific range decides a type's quality: text/csv is refused here.
     refused = negotiate("text/*, text/csv;q=0, application/json;q=0.2")
     assert refused is not None and refused.name == "json"
-    assert choose_format(None, "text/csv;q=0").name == "json"
-    assert choose_format("NDJSON", "text/csv").name == "ndjson"
+    # The format parameter wins over Accept; an Accept refusing every format still gets JSON.
+    assert resolve_format(format_parameter(None), "text/csv;q=0").name == "json"
+    assert resolve_format(format_parameter("NDJSON"), "text/csv").name == "ndjson"
     assert accepts_gzip("gzip, deflate, br")
     assert accepts_gzip("deflate, *")
     assert accepts_gzip("x-gzip")

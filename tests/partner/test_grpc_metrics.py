@@ -18,11 +18,7 @@ from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.app import create_server
 from server.config import Settings
-from server.metrics import (
-    MetricsInterceptor,
-    count_exported_rows,
-    watch_database_pool,
-)
+from server.metrics import MetricsInterceptor, watch_database_pool
 from tests.partner.conftest import ACCESS_KEY, ORG_ID
 
 SERVICE = "heypeers.meetings.v1.MeetingsService"
@@ -132,11 +128,34 @@ async def test_a_stream_closed_by_the_server_for_a_gone_client_counts_as_cancell
     assert value("meetings_grpc_active_streams", **active) == 0
 
 
-def test_exported_rows_are_counted_by_the_export_code() -> None:
-    before = value("meetings_exported_rows_total", grpc_method="StreamExportMeetings")
-    count_exported_rows("StreamExportMeetings", 500)
-    count_exported_rows("StreamExportMeetings", 0)
-    assert value("meetings_exported_rows_total", grpc_method="StreamExportMeetings") == before + 500
+def test_exported_rows_are_counted_by_the_export_code(metered_channel: grpc.Channel) -> None:
+    stub = pb_grpc.MeetingsServiceStub(metered_channel)
+    token = stub.Authenticate(pb.AuthenticateRequest(access_key=ACCESS_KEY)).token
+    auth = (("authorization", f"Bearer {token}"),)
+    every = {
+        "organization_id": ORG_ID,
+        "columns": [pb.EXPORT_COLUMN_NAME],
+        "reporting_days": pb.REPORTING_DAYS_ALL,
+    }
+    streamed = value("meetings_exported_rows_total", grpc_method="StreamExportMeetings")
+    unary = value("meetings_exported_rows_total", grpc_method="ExportMeetings")
+
+    messages = list(
+        stub.StreamExportMeetings(pb.StreamExportMeetingsRequest(**every), metadata=auth)
+    )
+    whole = stub.ExportMeetings(pb.ExportMeetingsRequest(**every), metadata=auth)
+    page = stub.ExportMeetings(
+        pb.ExportMeetingsRequest(**every, page=1, page_size=1), metadata=auth
+    )
+
+    # Every row sent is counted once, under the RPC that sent it: the stream's, the whole
+    # export's and the page's.
+    sent = sum(len(message.meetings) for message in messages)
+    assert sent >= 2 and len(whole.meetings) == sent and len(page.meetings) == 1
+    assert (
+        value("meetings_exported_rows_total", grpc_method="StreamExportMeetings") == streamed + sent
+    )
+    assert value("meetings_exported_rows_total", grpc_method="ExportMeetings") == unary + sent + 1
 
 
 def test_database_pool_use_is_reported_at_scrape_time(tmp_path: Path) -> None:

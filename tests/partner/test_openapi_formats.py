@@ -8,12 +8,12 @@ from typing import Any
 import orjson
 import peewee
 
-from gateway.legacy.export_formats import COLUMN_LABELS, FORMATS, UTF8_BOM
+from gateway.legacy.export_formats import COLUMN_LABELS, FORMATS
 from gateway.openapi import build_openapi
 from store.loader import load_fixture
 from tests.export.conftest import ACCESS_KEY as EXPORT_ACCESS_KEY
 from tests.export.conftest import EXPORT_URL
-from tests.export.test_golden import EXAMPLE_QUERY, example_document
+from tests.export.test_golden import EXAMPLE_QUERY, PAGE_EXAMPLE, example_document
 from tests.partner.conftest import ORG_ID, OpenApiDocument, rest_token
 
 EXPORT = "/api/v2/organizations/{organization_id}/export_meetings"
@@ -65,23 +65,39 @@ def test_the_export_200_documents_csv_ndjson_and_the_headers() -> None:
         } <= set(ok["headers"])
 
 
+# The page's example export (tests/export/test_golden.py) in CSV, written out by hand from
+# the README's rules: the page's labels in the requested order, CRLF, numbers as the JSON has
+# them. The served body starts with a UTF-8 BOM, which the documented example leaves out.
+CSV_EXAMPLE = (
+    "Name,Meeting Type,Start Time,Status,Group Leader,Price\r\n"
+    "Morning Grief Support Circle,Group,2026-05-23T15:00:00.000Z,scheduled,4501,0\r\n"
+    "Evening Recovery Check-in,Group,2026-05-24T23:30:00.000Z,scheduled,4502,10\r\n"
+)
+# In NDJSON, each line is byte for byte the legacy JSON export's object.
+NDJSON_EXAMPLE = "".join(
+    orjson.dumps(meeting).decode() + "\n" for meeting in orjson.loads(PAGE_EXAMPLE)["meetings"]
+)
+
+
 async def test_the_csv_and_ndjson_examples_are_what_the_gateway_writes(
     gateway: Any, db: peewee.Database
 ) -> None:
-    # The page's example meetings and request (tests/export/test_golden.py).
+    # The page's example meetings and request, served for real; the documented examples and
+    # the served bytes must both be the expected text, which no writer of the gateway made.
     load_fixture(example_document())
     token = await rest_token(gateway, EXPORT_ACCESS_KEY)
     headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
     ok = build_openapi()["paths"][EXPORT]["get"]["responses"]["200"]["content"]
-    for media_type, example in (
-        ("text/csv", ok["text/csv"]["example"]),
-        ("application/x-ndjson", ok["application/x-ndjson"]["example"]),
+    for media_type, expected, served_prefix in (
+        ("text/csv", CSV_EXAMPLE, "\ufeff"),
+        ("application/x-ndjson", NDJSON_EXAMPLE, ""),
     ):
         response = await gateway.get(
             EXPORT_URL, params=EXAMPLE_QUERY, headers={**headers, "Accept": media_type}
         )
         assert response.status == 200
-        assert (await response.read()).decode().removeprefix(UTF8_BOM) == example
+        assert await response.read() == (served_prefix + expected).encode()
+        assert ok[media_type]["example"] == expected
 
 
 async def test_ndjson_lines_match_the_documented_row_schema(

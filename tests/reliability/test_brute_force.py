@@ -12,11 +12,12 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from gateway.errors import retry_after_header
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.config import Settings
 from server.peers import TrustedProxies, peer_host
-from server.throttle import FailureThrottle, retry_after_header
+from server.throttle import FailureThrottle
 from store.models import Organization
 
 LIMIT = 3

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cli.main import main
 from server.config import DEFAULT_TRUSTED_PROXIES, Settings
@@ -65,7 +66,6 @@ def test_the_env_file_names_every_variable_the_code_reads() -> None:
 
 
 def _manifests(name: str) -> list[dict[str, Any]]:
-    yaml = pytest.importorskip("yaml")
     return [doc for doc in yaml.safe_load_all((DEPLOY / name).read_text()) if doc]
 
 
