@@ -25,14 +25,14 @@ HOME_PATH = "/"
 HTML = "text/html"
 JSON = "application/json"
 
-# name -> (path, what a person finds there); the JSON form keys the links by name.
-LINKS: Mapping[str, tuple[str, str]] = MappingProxyType(
+# name -> (path, what it is, what a person finds there); the JSON form keys the links by name.
+LINKS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
     {
-        "docs": (DOCS_PATH, "API reference: every REST operation, tried from the browser"),
-        "export": (EXPORT_PAGE_PATH, "Export tool: a form that downloads meetings as CSV or JSON"),
-        "openapi": (OPENAPI_PATH, "OpenAPI 3.1 document of the REST API"),
-        "healthz": (HEALTHZ, "Liveness: the gateway answers"),
-        "readyz": (READYZ, "Readiness: a gRPC backend is serving"),
+        "docs": (DOCS_PATH, "API reference", "every REST operation, tried from the browser"),
+        "export": (EXPORT_PAGE_PATH, "Export tool", "meetings downloaded as CSV or JSON"),
+        "openapi": (OPENAPI_PATH, "OpenAPI document", "the REST API in OpenAPI 3.1"),
+        "healthz": (HEALTHZ, "Liveness", "the gateway answers"),
+        "readyz": (READYZ, "Readiness", "a gRPC backend is serving"),
     }
 )
 
@@ -50,8 +50,9 @@ _HEADERS = {
 
 def _page() -> str:
     items = "\n".join(
-        f'    <li><a href="{escape(path)}">{escape(path)}</a>: {escape(title)}</li>'
-        for path, title in LINKS.values()
+        f'    <li><a href="{escape(path)}">{escape(title)}</a> <code>{escape(path)}</code>: '
+        f"{escape(description)}</li>"
+        for path, title, description in LINKS.values()
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -75,7 +76,10 @@ PAGE = _page()
 BODY = orjson.dumps(
     {
         "name": "Meetings API",
-        "links": {name: {"href": path, "title": title} for name, (path, title) in LINKS.items()},
+        "links": {
+            name: {"href": path, "title": title, "description": description}
+            for name, (path, title, description) in LINKS.items()
+        },
     }
 )
 

@@ -51,7 +51,7 @@ async def test_an_api_client_gets_the_links_as_json(
     assert body["name"] == "Meetings API"
     hrefs = {link["href"] for link in body["links"].values()}
     assert hrefs == EXPECTED_PATHS
-    assert all(link["title"] for link in body["links"].values())
+    assert all(link["title"] and link["description"] for link in body["links"].values())
     for path in hrefs:
         await _answers_200(partner_gateway, path)
 
