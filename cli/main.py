@@ -29,23 +29,40 @@ DATABASE_OPTION = click.option(
     help="Database URL: sqlite:///file.db or postgresql://user@host/db (pooled).",
 )
 
+# The ready banner of `serve --banner` (`make run`). `{http}` and `{grpc}` are filled in once the
+# ports are known; every command in it works pasted into a shell at the repository root.
 BANNER = """
 Meetings API is ready.{demo}
-  REST  http://{{http}}   gRPC  {{grpc}} (reflection on)
-  Get a token:
-    curl -s -X POST http://{{http}}/api/v2/authenticate \\
-         -H 'Content-Type: application/json' -d '{{{{"access_key": "{key}"}}}}'
-  Then (TOKEN=...):
-    curl -s -g -H "Authorization: Bearer $TOKEN" \\
+  Home    http://{{http}}/         links to all of the below
+  Docs    http://{{http}}/docs     the REST API reference
+  Export  http://{{http}}/export   the export tool
+  gRPC    {{grpc}}  (reflection on)
+{try_it}
+Stop with Ctrl-C.
+"""
+DEMO_COMMANDS = """Try it, in another shell at the repository root:
+    TOKEN=$(curl -s -X POST http://{{http}}/api/v2/authenticate \\
+      -H 'Content-Type: application/json' -d '{{{{"access_key": "{key}"}}}}' | jq -r .token)
+    curl -s -H "Authorization: Bearer $TOKEN" \\
       'http://{{http}}/api/v2/organizations/{org}/upcoming_meetings?items=5'
     curl -s -g -H "Authorization: Bearer $TOKEN" \\
       'http://{{http}}/api/v2/organizations/{org}/export_meetings?reporting_days=all_upcoming&column[]=name&column[]=start_time&page=1&per_page=5'
     .venv/bin/grpcurl -plaintext {{grpc}} list
     .venv/bin/grpcurl -plaintext -H "authorization: Bearer $TOKEN" \\
       -d '{{{{"organization_id": {org}, "page_size": 5}}}}' {{grpc}} \\
-      heypeers.meetings.v1.MeetingsService/ListUpcomingMeetings
-Stop with Ctrl-C.
-"""
+      heypeers.meetings.v1.MeetingsService/ListUpcomingMeetings"""
+NO_DEMO = """No demo organization in this database: README.md, "Calling the REST API", shows the
+calls with an organization's id and access key."""
+
+
+def banner_template(demo_key: Path | None) -> str:
+    """The banner's template for a database whose demo organization (if it has one made by
+    `meetings demo`) is recorded in `demo_key`."""
+    if demo_key is None or not demo_key.exists():
+        return BANNER.format(demo="", try_it=NO_DEMO)
+    org, key = demo_key.read_text().split()
+    try_it = DEMO_COMMANDS.format(key=key, org=org)
+    return BANNER.format(demo=f" Demo organization {org}.", try_it=try_it)
 
 
 def demo_key_file(database_url: str) -> Path | None:
@@ -180,13 +197,7 @@ def serve(
     )
     if settings.one_process and settings.workers > 1:
         raise click.UsageError("--one-process runs one process; it cannot take --workers above 1")
-    text = None
-    key_file = demo_key_file(database_url)
-    if banner and key_file is not None and key_file.exists():
-        org, key = key_file.read_text().split()
-        text = BANNER.format(demo=f" Demo organization {org}.", key=key, org=org)
-    elif banner:
-        text = BANNER.format(demo="", key="<your access key>", org="<organization id>")
+    text = banner_template(demo_key_file(database_url)) if banner else None
     if settings.one_process:
         from cli.serve import serve as run
 

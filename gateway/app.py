@@ -17,6 +17,7 @@ from gateway.errors import error_response
 from gateway.export_page import add_export_page_routes
 from gateway.handler import Handler, make_handler
 from gateway.health import add_health_routes
+from gateway.home import add_home_route
 from gateway.limits import GatewayLimits, add_limits
 from gateway.observability import add_observability
 from gateway.openapi import add_openapi_routes
@@ -94,6 +95,7 @@ def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -
 
     for route in service_routes():
         app.router.add_route(route.http_method, route.template, make_handler(route, stub, timeout))
+    add_home_route(app)
     add_health_routes(app, lambda: app[CHANNEL])
     add_openapi_routes(app)
     add_docs_routes(app)
