@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from cli.process import open_migrated
 from server.config import (
     DEFAULT_GRPC_ADDRESS,
     DEFAULT_HTTP_ADDRESS,
@@ -17,8 +18,7 @@ from server.config import (
     SettingsError,
     split_upstreams,
 )
-from store.database import DEFAULT_URL, open_database
-from store.schema import migrate
+from store.database import DEFAULT_URL
 
 DATABASE_OPTION = click.option(
     "--database",
@@ -338,7 +338,7 @@ def load(file: Path, database_url: str) -> None:
     from store.errors import FixtureError
     from store.loader import load_fixture_file
 
-    migrate(open_database(database_url))
+    open_migrated(database_url)
     try:
         summary = load_fixture_file(file)
     except FixtureError as exc:
@@ -355,7 +355,7 @@ def demo(database_url: str, n_meetings: int, seed: int, if_empty: bool) -> None:
     """Create a demo organization with realistic meetings; print its id and access key."""
     from store.demo import create_demo, database_is_empty
 
-    migrate(open_database(database_url))
+    open_migrated(database_url)
     if if_empty and not database_is_empty():
         click.echo("demo: the database already has data; nothing created")
         return
@@ -390,7 +390,7 @@ def org_create(
     """Create an organization; prints its id and access key (shown only once)."""
     from store.organizations import create_organization
 
-    migrate(open_database(database_url))
+    open_migrated(database_url)
     try:
         created, key = create_organization(
             name, time_zone=time_zone, eap=eap, hpc_organization_id=hpc_organization_id
@@ -409,7 +409,7 @@ def org_rotate_key(organization_id: int, database_url: str) -> None:
     from store.errors import NotFound
     from store.organizations import rotate_access_key
 
-    migrate(open_database(database_url))
+    open_migrated(database_url)
     try:
         key = rotate_access_key(organization_id)
     except NotFound as exc:

@@ -13,20 +13,24 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
+import peewee
 from aiohttp import web
 
 from cli.process import (
     STOP_SIGNALS,
     STOPPED_LINE,
+    check_can_listen,
     ignore_stop_signals,
+    listen_error,
     open_store,
     reachable_host,
     split_address,
 )
 from gateway.app import create_app
 from gateway.observability import ACCESS_LOG, JsonAccessLogger, configure_access_log
-from server.app import create_server
+from server.app import RunningServer, create_server
 from server.config import Settings
 from store.database import close_database
 
@@ -93,8 +97,21 @@ async def start_gateway(
     await runner.setup()
     http_host, http_port = split_address(settings.http_address)
     site = web.TCPSite(runner, http_host, http_port, reuse_address=True, reuse_port=reuse_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise listen_error(settings.http_address, "HTTP", exc) from None
     return runner, site_port(site, http_port)
+
+
+def start_grpc(settings: Settings, database: peewee.Database, **options: Any) -> RunningServer:
+    """The gRPC server listening on settings.grpc_address (one line when it cannot)."""
+    try:
+        return create_server(settings.grpc_address, settings, database, **options)
+    except OSError as exc:
+        close_database(database)
+        raise listen_error(settings.grpc_address, "gRPC", exc) from None
 
 
 async def stop_gateway(runner: web.AppRunner, grace: float) -> None:
@@ -119,11 +136,19 @@ async def stop_gateway(runner: web.AppRunner, grace: float) -> None:
 
 async def serve(settings: Settings, banner: str | None = None) -> None:
     """Serve both APIs until SIGTERM or SIGINT, then finish the requests in flight."""
+    # A taken port fails at once, before the database is opened and migrated.
+    check_can_listen(settings.grpc_address, "gRPC")
+    check_can_listen(settings.http_address, "HTTP")
     database = open_store(settings)
-    grpc_server = create_server(settings.grpc_address, settings, database)
+    grpc_server = start_grpc(settings, database)
     grpc_host, _ = split_address(settings.grpc_address)
     upstream = f"{reachable_host(grpc_host)}:{grpc_server.port}"
-    runner, http_port = await start_gateway([upstream], settings)
+    try:
+        runner, http_port = await start_gateway([upstream], settings)
+    except BaseException:
+        await asyncio.to_thread(grpc_server.stop, 0)
+        close_database(database)
+        raise
     http_host, _ = split_address(settings.http_address)
     stopping = stop_signal()
     print(
@@ -152,13 +177,11 @@ async def serve_grpc(
     supervisor_pid: int | None = None,
 ) -> None:
     """Serve the gRPC API alone until SIGTERM or SIGINT, then finish the RPCs in flight."""
+    if not reuse_port:  # a worker shares its port with its siblings: its parent checked it
+        check_can_listen(settings.grpc_address, "gRPC")
     database = open_store(settings)
-    grpc_server = create_server(
-        settings.grpc_address,
-        settings,
-        database,
-        reuse_port=reuse_port,
-        extra_addresses=extra_addresses,
+    grpc_server = start_grpc(
+        settings, database, reuse_port=reuse_port, extra_addresses=extra_addresses
     )
     grpc_host, _ = split_address(settings.grpc_address)
     stopping = stop_signal(supervisor_pid)
@@ -174,6 +197,8 @@ async def serve_gateway(
     settings: Settings, *, reuse_port: bool = False, supervisor_pid: int | None = None
 ) -> None:
     """Serve the REST gateway alone until SIGTERM or SIGINT, then finish requests in flight."""
+    if not reuse_port:
+        check_can_listen(settings.http_address, "HTTP")
     runner, http_port = await start_gateway(settings.upstreams, settings, reuse_port=reuse_port)
     http_host, _ = split_address(settings.http_address)
     upstreams = ",".join(settings.upstreams)

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 
 from prometheus_client import multiprocess
 
-from cli.process import STOP_SIGNALS, STOPPED_LINE, ignore_stop_signals, open_store, split_address
+from cli.process import (
+    STOP_SIGNALS,
+    STOPPED_LINE,
+    check_can_listen,
+    ignore_stop_signals,
+    open_store,
+    split_address,
+)
 from server.config import MULTIPROCESS_DIRECTORY, Settings, resolve_jwt_secret
 from store.database import close_database
 
@@ -240,15 +247,18 @@ class Supervisor:
         return code
 
 
-def reserve_port(address: str) -> tuple[socket.socket | None, str]:
+def reserve_port(address: str, what: str) -> tuple[socket.socket | None, str]:
     """For HOST:0, pick the port every worker will share; returns (reservation, HOST:PORT).
 
     Each worker asking for port 0 would get a port of its own. The parent binds one with
     SO_REUSEPORT and holds it (bound, never listening, so it takes no connections) for as
     long as the group runs, so no other program can take the port while workers restart.
+    Any other port is checked here, once: taken, it fails the group with one line before a
+    worker starts (every worker would fail on it, each with its own error).
     """
     host, _, port = address.rpartition(":")
     if port != "0":
+        check_can_listen(address, what)
         return None, address
     bare = host.strip("[]") or "0.0.0.0"
     family = socket.AF_INET6 if ":" in bare else socket.AF_INET
@@ -377,9 +387,9 @@ async def serve_workers(settings: Settings, banner: str | None, verbose: bool) -
     balance over all of them (round robin), so each worker gets its share and a dead one is
     skipped; the shared TCP port is for the gRPC API's own callers.
     """
+    grpc_reservation, grpc_address = reserve_port(settings.grpc_address, "gRPC")
+    http_reservation, http_address = reserve_port(settings.http_address, "HTTP")
     prepare_grpc_tier(settings)
-    grpc_reservation, grpc_address = reserve_port(settings.grpc_address)
-    http_reservation, http_address = reserve_port(settings.http_address)
     plan = WorkerPlan(worker_env(settings), verbose)
     with tempfile.TemporaryDirectory(prefix="meetings-") as socket_dir:
         sockets = [f"unix:{socket_dir}/grpc-{i + 1}.sock" for i in range(settings.workers)]
@@ -408,8 +418,8 @@ async def serve_workers(settings: Settings, banner: str | None, verbose: bool) -
 
 async def grpc_server_workers(settings: Settings, verbose: bool) -> int:
     """`meetings grpc-server --workers N`: N gRPC server processes on one port."""
+    reservation, grpc_address = reserve_port(settings.grpc_address, "gRPC")
     prepare_grpc_tier(settings)
-    reservation, grpc_address = reserve_port(settings.grpc_address)
     plan = WorkerPlan(worker_env(settings), verbose)
     grpc_host, grpc_port = split_address(grpc_address)
 
@@ -422,7 +432,7 @@ async def grpc_server_workers(settings: Settings, verbose: bool) -> int:
 
 async def gateway_server_workers(settings: Settings, verbose: bool) -> int:
     """`meetings gateway --workers N`: N gateway processes on one port."""
-    reservation, http_address = reserve_port(settings.http_address)
+    reservation, http_address = reserve_port(settings.http_address, "HTTP")
     plan = WorkerPlan(worker_env(settings), verbose)
     http_host, http_port = split_address(http_address)
     upstreams = ",".join(settings.upstreams)

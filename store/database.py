@@ -41,6 +41,7 @@ SQLITE_PRAGMAS: dict[str, Any] = {
 SQLITE_STALE_SECONDS = 300.0
 
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "postgres+pool", "postgresql+pool"})
+SUPPORTED_URLS = "sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
 # libpq's PQTransactionStatus values, the same in psycopg2 and psycopg 3.
 _TRANSACTION_IDLE = 0
 _TRANSACTION_UNKNOWN = 4
@@ -62,6 +63,10 @@ class PoolOptions:
     # idle timeout, a failover or a PgBouncer recycle never meets a connection in use.
     stale_timeout: float = 300.0
     wait_timeout: float = 10.0
+
+
+class DatabaseURLError(ValueError):
+    """A database URL the service cannot use; the message names it (password hidden)."""
 
 
 class PoolExhausted(peewee.OperationalError):
@@ -160,12 +165,36 @@ def is_postgres_url(url: str) -> bool:
     return urlsplit(url).scheme in POSTGRES_SCHEMES
 
 
+def display_url(url: str) -> str:
+    """`url` fit for a message or a log: its password, if any, replaced by ***."""
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, location = rest.partition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{separator}{user}:***@{location}"
+
+
 def open_database(url: str = DEFAULT_URL, pool: PoolOptions | None = None) -> peewee.Database:
     """Create the database object for a URL and bind the models to it (no connection yet).
 
     A PostgreSQL URL (`postgresql://` or `postgresql+pool://`) gets a connection pool, unless
-    `pool.size` is 0. Pool settings given in the URL's query string win over `pool`.
+    `pool.size` is 0. Pool settings given in the URL's query string win over `pool`. Raises
+    DatabaseURLError for a URL of another database, or one that does not parse.
     """
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme != "sqlite" and scheme not in POSTGRES_SCHEMES:
+        # peewee knows more schemes (MySQL, ...), but the schema and queries are SQLite's
+        # and PostgreSQL's only.
+        raise DatabaseURLError(f"unsupported database URL {display_url(url)}: use {SUPPORTED_URLS}")
+    try:
+        return _open_database(url, pool)
+    except ValueError as exc:  # a port that is not a number, no database name, ...
+        reason = str(exc).replace(url, display_url(url))
+        raise DatabaseURLError(f"bad database URL {display_url(url)}: {reason}") from exc
+
+
+def _open_database(url: str, pool: PoolOptions | None) -> peewee.Database:
     kwargs: dict[str, Any] = {"autoconnect": False}
     db: peewee.Database
     if is_postgres_url(url):

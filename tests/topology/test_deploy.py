@@ -1,10 +1,14 @@
 """deploy/ stays true to the code: the image installs every package, the env file names every
-variable, and the manifests run real commands with both tiers scaled apart."""
+variable, and the manifests run real commands with both tiers scaled apart. `make lint`
+validates the files themselves (`make lint-deploy`): here, that it does reject a broken one."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -172,3 +176,54 @@ def test_compose_grpc_tier_trusts_exactly_the_network_it_shares_with_the_gateway
     assert set(trusted) == subnets
     # Clients reach the gateways; the gRPC tier publishes no port.
     assert "ports" in gateway and "ports" not in grpc
+
+
+# One mistake per file, each of a kind only a schema or a linter sees: the YAML still parses.
+BROKEN = [
+    ("kubernetes.yaml", "  replicas: 3\n", "  replica: 3\n", "'replica' was unexpected"),
+    ("kubernetes.yaml", "containerPort: 50051}", 'containerPort: "50051"}', "'50051' is not"),
+    ("compose.yaml", "condition: service_healthy", "condition: healthy", "'healthy' is not one"),
+    ("compose.yaml", "  stop_grace_period:", "  stop_grace:", "'stop_grace' was unexpected"),
+    ("Dockerfile", "WORKDIR /data\n", "RUN cd /data\n", "DL3003"),
+]
+
+
+def _lint_deploy(directory: Path) -> subprocess.CompletedProcess[str]:
+    """`make lint-deploy` on `directory`, with this interpreter's tools, installing nothing."""
+    return subprocess.run(
+        [
+            "make",
+            "-s",
+            "lint-deploy",
+            f"DEPLOY_DIR={directory}",
+            f"BIN={Path(sys.executable).parent}",
+            "STAMP=",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(("name", "good", "bad", "reported"), BROKEN)
+def test_lint_deploy_rejects_a_broken_file(
+    name: str, good: str, bad: str, reported: str, tmp_path: Path
+) -> None:
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    text = (copy / name).read_text()
+    assert good in text
+    (copy / name).write_text(text.replace(good, bad, 1))
+    result = _lint_deploy(copy)
+    assert result.returncode != 0
+    assert reported in result.stdout + result.stderr
+
+
+def test_make_lint_validates_deploy() -> None:
+    planned = subprocess.run(
+        ["make", "-n", "lint", "STAMP="], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert planned.returncode == 0, planned.stderr
+    for command in ("kubernetes-validate", "check-jsonschema", "hadolint"):
+        assert command in planned.stdout

@@ -174,9 +174,10 @@ def test_each_tier_runs_workers_apart_and_a_killed_worker_is_replaced(
         wait_until(lambda: not any(alive(pid) for pid in workers), 15, "orphaned workers to stop")
 
 
-def test_workers_that_cannot_start_stop_the_group_with_exit_1() -> None:
+def test_a_group_whose_port_is_taken_exits_1_before_starting_workers() -> None:
     with socket.socket() as taken:
-        # Held without SO_REUSEPORT: no worker can share it.
+        # Held without SO_REUSEPORT: no worker could share it, so the parent says so at once.
+        # (A worker failing before it is ready: tests/test_cli_errors.py.)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
@@ -192,7 +193,8 @@ def test_workers_that_cannot_start_stop_the_group_with_exit_1() -> None:
             timeout=90,
         )
     assert result.returncode == 1
-    assert "before it was ready" in result.stderr
+    assert f"cannot listen for HTTP on 127.0.0.1:{port}: address already in use" in result.stderr
+    assert "worker" not in result.stderr
 
 
 def test_gateway_refuses_upstreams_it_cannot_balance() -> None:
