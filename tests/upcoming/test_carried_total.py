@@ -60,6 +60,49 @@ def test_a_carried_total_equals_a_fresh_count_as_meetings_end(
         feed_at(db, START)  # the next step carries from START again
 
 
+def scheduled_ends(doc: Document) -> list[datetime]:
+    """When the document's scheduled (not cancelled) meetings end, each instant once."""
+    return sorted(
+        {
+            datetime.fromisoformat(record["start_time"]) + timedelta(minutes=record["duration"])
+            for record in doc["meetings"]
+            if record["status"] == "scheduled"
+        }
+    )
+
+
+# (before, after): counted this long before a meeting ends, carried to this long after it.
+# Each pair stays within RECOUNT_AFTER, so the total is carried, not counted again.
+CARRIES = (
+    (timedelta(minutes=4), timedelta(0)),  # a meeting ending at the very instant carried to
+    (timedelta(seconds=1), timedelta(0)),
+    (timedelta(minutes=1), timedelta(minutes=3)),
+    (timedelta(minutes=2), timedelta(minutes=2, seconds=59)),
+    (timedelta(0), timedelta(minutes=4)),  # counted as it ended: nothing ends after
+)
+
+
+def test_a_total_carried_across_meeting_ends_equals_a_fresh_count(
+    db: peewee.Database, load: Callable[[Document], None]
+) -> None:
+    doc = hourly_meetings()
+    load(doc)
+    ends = scheduled_ends(doc)
+    assert len(ends) > 20  # two meetings end together at some of these instants
+    assert all(before + after < store_upcoming.RECOUNT_AFTER for before, after in CARRIES)
+    crossed = 0
+    for end in ends:
+        for before, after in CARRIES:
+            counted_at, carried_to = end - before, end + after
+            counted = fresh_feed_at(db, counted_at)  # counted here, then carried
+            carried = feed_at(db, carried_to)
+            fresh = fresh_feed_at(db, carried_to)
+            assert carried == fresh, (end, before, after)
+            crossed += counted[0] != fresh[0]
+    # Most carries crossed the end of a meeting: the total they carried had to drop.
+    assert crossed >= len(ends) * (len(CARRIES) - 1)
+
+
 def test_the_page_starts_at_meetings_in_progress(
     db: peewee.Database, load: Callable[[Document], None]
 ) -> None:
