@@ -13,6 +13,7 @@ import signal
 import peewee
 
 from server.config import Settings
+from store.caches import set_caches_enabled
 from store.database import is_postgres_url, open_database, schema_lock
 from store.schema import migrate
 
@@ -32,7 +33,8 @@ def reachable_host(host: str) -> str:
 
 
 def open_store(settings: Settings) -> peewee.Database:
-    """The database, pooled as configured, with its schema created or migrated."""
+    """The database, pooled as configured, with its schema created or migrated, and the
+    store's caches on or off as configured."""
     if is_postgres_url(settings.database_url) and 0 < settings.db_pool_size < settings.grpc_workers:
         log.warning(
             "the database pool (%d) is smaller than the gRPC worker threads (%d): "
@@ -41,6 +43,7 @@ def open_store(settings: Settings) -> peewee.Database:
             settings.grpc_workers,
         )
     database = open_database(settings.database_url, settings.pool)
+    set_caches_enabled(settings.store_caches)
     with schema_lock(database):
         migrate(database)
     return database

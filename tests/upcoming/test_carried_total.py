@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import peewee
 import pytest
 
-from store import upcoming as store_upcoming
+from store.caches import reset_caches
+from store.carried import CARRY_WITHIN
 from store.upcoming import upcoming_meetings_page
 from tests.upcoming.conftest import ORG_ID, Document, document, meeting
 
@@ -18,7 +19,7 @@ START = datetime(2026, 5, 20, 12, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_totals() -> None:
-    store_upcoming._TOTALS.clear()
+    reset_caches()
 
 
 def hourly_meetings() -> Document:
@@ -44,7 +45,7 @@ def feed_at(db: peewee.Database, now: datetime) -> tuple[int, list[int]]:
 
 
 def fresh_feed_at(db: peewee.Database, now: datetime) -> tuple[int, list[int]]:
-    store_upcoming._TOTALS.clear()
+    reset_caches()
     return feed_at(db, now)
 
 
@@ -72,7 +73,7 @@ def scheduled_ends(doc: Document) -> list[datetime]:
 
 
 # (before, after): counted this long before a meeting ends, carried to this long after it.
-# Each pair stays within RECOUNT_AFTER, so the total is carried, not counted again.
+# Each pair stays within CARRY_WITHIN, so the total is carried, not counted again.
 CARRIES = (
     (timedelta(minutes=4), timedelta(0)),  # a meeting ending at the very instant carried to
     (timedelta(seconds=1), timedelta(0)),
@@ -89,7 +90,7 @@ def test_a_total_carried_across_meeting_ends_equals_a_fresh_count(
     load(doc)
     ends = scheduled_ends(doc)
     assert len(ends) > 20  # two meetings end together at some of these instants
-    assert all(before + after < store_upcoming.RECOUNT_AFTER for before, after in CARRIES)
+    assert all(before + after < CARRY_WITHIN for before, after in CARRIES)
     crossed = 0
     for end in ends:
         for before, after in CARRIES:
