@@ -21,6 +21,7 @@ import psycopg2
 from playhouse.db_url import parse
 
 from server.config import Settings
+from store.caches import set_caches_enabled
 from store.database import (
     DatabaseURLError,
     PoolOptions,
@@ -47,7 +48,8 @@ def reachable_host(host: str) -> str:
 
 
 def open_store(settings: Settings) -> peewee.Database:
-    """The database, pooled as configured, with its schema created or migrated."""
+    """The database, pooled as configured, with its schema created or migrated, and the
+    store's caches on or off as configured."""
     if is_postgres_url(settings.database_url) and 0 < settings.db_pool_size < settings.grpc_workers:
         log.warning(
             "the database pool (%d) is smaller than the gRPC worker threads (%d): "
@@ -55,7 +57,9 @@ def open_store(settings: Settings) -> peewee.Database:
             settings.db_pool_size,
             settings.grpc_workers,
         )
-    return open_migrated(settings.database_url, settings.pool, lock=True)
+    database = open_migrated(settings.database_url, settings.pool, lock=True)
+    set_caches_enabled(settings.store_caches)
+    return database
 
 
 def open_migrated(

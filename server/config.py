@@ -77,6 +77,8 @@ class Settings:
     db_connect_timeout: int = 2
     # Seconds between the health service's database probes (0: no probe).
     db_probe_interval: float = 1.0
+    # MEETINGS_STORE_CACHES=off: the store counts every total afresh (store.caches).
+    store_caches: bool = True
     clock: Clock = field(default=utc_now, compare=False)
 
     @property
@@ -115,6 +117,7 @@ class Settings:
             "unary_timeout": _number(env, "MEETINGS_RPC_TIMEOUT", float, 30.0, minimum=0.001),
             "db_connect_timeout": _number(env, "MEETINGS_DB_CONNECT_TIMEOUT", int, 2, minimum=1),
             "db_probe_interval": _number(env, "MEETINGS_DB_PROBE_INTERVAL", float, 1.0),
+            "store_caches": _switch(env, "MEETINGS_STORE_CACHES", default=True),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
@@ -163,8 +166,10 @@ _ON = frozenset({"1", "true", "yes", "on"})
 _OFF = frozenset({"", "0", "false", "no", "off"})
 
 
-def _switch(env: Mapping[str, str], name: str) -> bool:
+def _switch(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
     if raw not in _ON | _OFF:
         raise SettingsError(f"{name} must be one of 1, true, yes, on, 0, false, no, off")
     return raw in _ON

@@ -1,13 +1,20 @@
 """The connection and transaction scope every store function runs in, and the turn SQLite
-statements take in this process."""
+statements take in this process.
+
+Every read takes its connection and transaction here: connected() for one statement,
+transaction() for several, snapshot_read() for a total and its page, and ReadOnlyTransaction
+for a PostgreSQL cursor that outlives the call that opened it (a streamed export).
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from typing import Any
 
 import peewee
+import psycopg2
 
 from store.database import database_proxy, is_sqlite
 from store.errors import translate_database_errors
@@ -62,3 +69,41 @@ def transaction(*, snapshot: bool = False) -> Iterator[None]:
         else:
             stack.enter_context(database_proxy.atomic())
         yield
+
+
+@contextmanager
+def snapshot_read() -> Iterator[None]:
+    """Several statements reading one snapshot (a total and its page), in this process's
+    SQLite turn: transaction(snapshot=True) inside sqlite_turn()."""
+    with sqlite_turn(), transaction(snapshot=True):
+        yield
+
+
+class ReadOnlyTransaction:
+    """PostgreSQL: a read-only transaction begun and ended on a raw connection, for a cursor
+    read across many calls (DECLARE ... FETCH), possibly ended on another thread.
+
+    peewee runs psycopg2 in autocommit mode and keeps its transactions per thread, so this one
+    is begun by hand on the connection itself. (A WITH HOLD cursor would need none, but
+    PostgreSQL materializes its whole result before the first FETCH.)
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.open = False
+
+    def begin(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("BEGIN READ ONLY")
+        self.open = True
+
+    def end(self) -> None:
+        """ROLLBACK: nothing was written, and it drops the transaction's cursors. Safe to call
+        twice, and on a connection that broke (the error that broke it is the news)."""
+        if not self.open:
+            return
+        self.open = False
+        if self.connection.closed:
+            return
+        with suppress(psycopg2.Error), self.connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")

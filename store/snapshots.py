@@ -1,5 +1,5 @@
-"""Which committed state of the database a read sees, and a small cache of what was computed
-from a state (counts, page boundaries), so a question asked again of unchanged data is not
+"""Which committed state of the database a read sees: the token that the store's caches
+(store.caches) key their values by, so a question asked again of unchanged data is not
 answered by reading the whole range again.
 
 A *snapshot token* is equal for two reads only if they see the same data. Cached values are
@@ -24,17 +24,15 @@ import itertools
 import sqlite3
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import peewee
 
+from store.database import database_proxy, is_sqlite
+
 # Read inside a statement: the token of the snapshot running it (see the module doc).
 POSTGRES_SNAPSHOT_SQL = "(SELECT version FROM meeting_data_version WHERE id = 1)::text"
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 
 class _Sentinel:
@@ -113,43 +111,18 @@ def sqlite_token(before: Hashable | None, after: Hashable | None) -> Hashable | 
     return before if before is not None and before == after else None
 
 
-class LatestCache(Generic[K, V]):
-    """A bounded, thread-safe map from (database, key) to the last value computed for that
-    key and the snapshot token it was computed in; the least recently used keys go first.
-
-    Readers compare the token with their own snapshot's before using the value (a value of
-    another snapshot is only a hint: see store.upcoming for one that is carried forward).
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[int, K], tuple[Hashable, V]] = OrderedDict()
-
-    def get(self, db: peewee.Database, key: K) -> tuple[Hashable, V] | None:
-        entry = (database_serial(db), key)
-        with self._lock:
-            found = self._entries.get(entry)
-            if found is not None:
-                self._entries.move_to_end(entry)
-            return found
-
-    def put(self, db: peewee.Database, key: K, token: Hashable | None, value: V) -> None:
-        """Keep `value` for `key` as computed in snapshot `token` (nothing when None)."""
-        if token is None:
-            return
-        entry = (database_serial(db), key)
-        with self._lock:
-            self._entries[entry] = (token, value)
-            self._entries.move_to_end(entry)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
 def snapshot_value(row: Any) -> Hashable | None:
     """A PostgreSQL token as read by POSTGRES_SNAPSHOT_SQL (None stays None)."""
     return None if row is None else str(row)
+
+
+def snapshot_token() -> Hashable | None:
+    """The token of the transaction just begun on this thread's connection, read as its first
+    statement (the one that fixes its snapshot); None when it names no single state."""
+    db = database_proxy.obj
+    if is_sqlite(db):
+        before = sqlite_version(db)
+        database_proxy.execute_sql("PRAGMA schema_version")  # fixes the snapshot
+        return sqlite_token(before, sqlite_version(db))
+    row = database_proxy.execute_sql(f"SELECT {POSTGRES_SNAPSHOT_SQL}").fetchone()
+    return snapshot_value(row[0])

@@ -13,8 +13,9 @@ Two things keep a page's cost independent of how many meetings an organization h
 - The total (every upcoming meeting, 14% of a typical table) is counted once per snapshot
   of the data (store.snapshots) and then carried forward in time: the meetings upcoming now
   are those upcoming at the counted instant less those that ended since, a short range of the
-  (organization, end_time, status, start_time) index. It is recounted after RECOUNT_AFTER,
-  and at once whenever the data changed. The carried count is exact, not an estimate.
+  (organization, end_time, status, start_time) index (store.carried, the mechanism the
+  export's counts share). It is recounted after CARRY_WITHIN, and at once whenever the data
+  changed. The carried count is exact, not an estimate.
 
 The statements are written here as SQL text, once per shape of request (database, number
 of organizations in scope, series filter or not), and then
@@ -24,23 +25,18 @@ running them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
 
+from store.carried import CarriedReadings
 from store.database import database_proxy, is_sqlite
-from store.session import connected, sqlite_turn, transaction
-from store.snapshots import (
-    POSTGRES_SNAPSHOT_SQL,
-    LatestCache,
-    snapshot_value,
-    sqlite_token,
-    sqlite_version,
-)
+from store.session import connected, snapshot_read
+from store.snapshots import POSTGRES_SNAPSHOT_SQL, snapshot_value, sqlite_token, sqlite_version
 
 # Statuses that take a meeting off the feed even before it ends.
 CLOSED_STATUSES = ("cancel", "complete")
@@ -73,19 +69,11 @@ class UpcomingPage:
     total: int
 
 
-# A carried-forward total is recounted from scratch once it is this old, so the range of
-# meetings that ended since stays short.
-RECOUNT_AFTER = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class _CountedTotal:
-    counted_at: datetime  # naive UTC, as stored
-    total: int
-
-
-# (scope, series) -> the last total counted, with the snapshot it was counted in.
-_TOTALS: LatestCache[tuple[tuple[int, ...], int | None], _CountedTotal] = LatestCache(1024)
+# (scope, series) -> the last total counted, with the snapshot and the instant (naive UTC,
+# as stored) it was counted at; carried forwards only (store.carried).
+_TOTALS: CarriedReadings[tuple[tuple[int, ...], int | None], int] = CarriedReadings(
+    1024, backwards=False
+)
 
 
 def upcoming_meetings_page(
@@ -109,7 +97,7 @@ def upcoming_meetings_page(
     key = (tuple(scope), meeting_series_id)
     if not sql.sqlite:
         return _postgres_page(sql, {**params, "limit": limit, "offset": offset}, key, stored_now)
-    with sqlite_turn(), transaction(snapshot=True):
+    with snapshot_read():
         # Run together, so the total and the page read one snapshot. The total is the
         # transaction's first statement: the one that fixes its snapshot.
         total = _sqlite_total(sql, params, key, stored_now)
@@ -166,60 +154,80 @@ def _stored(moment: datetime, sqlite: bool) -> Any:
     return moment.isoformat(" ") if sqlite else moment
 
 
-@lru_cache(maxsize=64)
-def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
-    def p(name: str) -> str:
-        return f":{name}" if sqlite else f"%({name})s"
+@dataclass(frozen=True)
+class _Shape:
+    """One shape of request, and the pieces of SQL its statements are written from."""
 
-    organizations = ", ".join(p(f"o{index}") for index in range(scope_size))
-    closed = ", ".join(f"'{status}'" for status in CLOSED_STATUSES)
+    sqlite: bool
+    scope_size: int
+    has_series: bool
 
-    def in_scope(alias: str) -> str:
+    def p(self, name: str) -> str:
+        """The placeholder of a named parameter."""
+        return f":{name}" if self.sqlite else f"%({name})s"
+
+    def in_scope(self, alias: str) -> str:
+        """Meeting `alias` is in scope and neither cancelled nor complete."""
+        organizations = ", ".join(self.p(f"o{index}") for index in range(self.scope_size))
+        closed = ", ".join(f"'{status}'" for status in CLOSED_STATUSES)
         conditions = [
             f"{alias}.organization_id IN ({organizations})",
             f"{alias}.status NOT IN ({closed})",
         ]
-        if has_series:
+        if self.has_series:
             # The organization condition already scopes the series: a series of another
             # organization has no meeting in scope (the loader keeps a meeting's series in
             # the meeting's own organization), so its id gives an empty list.
-            conditions.append(f"{alias}.meeting_series_id = {p('series')}")
+            conditions.append(f"{alias}.meeting_series_id = {self.p('series')}")
         return " AND ".join(conditions)
 
-    count = (
-        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope("m")} AND m.end_time > {p("now")}'
-    )
+    def earliest_start(self) -> str:
+        """`now` less the longest meeting in scope: no meeting that started earlier is still
+        going on (see the module doc)."""
+        p = self.p
+        longest = [
+            f'COALESCE((SELECT MAX(d.duration) FROM "meeting" AS d '
+            f"WHERE d.organization_id = {p(f'o{index}')}), 0)"
+            for index in range(self.scope_size)
+        ]
+        if self.sqlite:
+            minutes = longest[0] if self.scope_size == 1 else f"max({', '.join(longest)})"
+            return f"datetime({p('now_seconds')}, printf('-%d minutes', {minutes}))"
+        minutes = longest[0] if self.scope_size == 1 else f"GREATEST({', '.join(longest)})"
+        return f"{p('now')} - {minutes} * interval '1 minute'"
+
+    def page_rows(self) -> str:
+        """FROM ... ORDER BY of the page's meetings joined to their leaders."""
+        p = self.p
+        # The page's ids are picked first, from the meeting table alone, and only those rows
+        # are joined to their meeting and leader: joining before the sort would join every
+        # upcoming meeting (a hash of the whole user table on PostgreSQL) to keep `limit`.
+        return (
+            'FROM "meeting" AS m '
+            'JOIN (SELECT s.id FROM "meeting" AS s '
+            f"WHERE {self.in_scope('s')} AND s.end_time > {p('now')} "
+            f"AND s.start_time >= {self.earliest_start()} "
+            # PostgreSQL: a page past the end costs the total alone (a one-time filter).
+            f"{'' if self.sqlite else 'AND (SELECT t.total FROM t) > %(offset)s '}"
+            f"ORDER BY s.start_time, s.id LIMIT {p('limit')} OFFSET {p('offset')}) AS page "
+            "ON m.id = page.id "
+            # A leader id without a user row (impossible under the foreign key) reads as none.
+            'LEFT OUTER JOIN "user" AS u ON m.group_leader_id = u.id '
+            "ORDER BY m.start_time, m.id"
+        )
+
+
+@lru_cache(maxsize=64)
+def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
+    shape = _Shape(sqlite, scope_size, has_series)
+    now, in_scope = shape.p("now"), shape.in_scope("m")
+    count = f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now}'
     ended_since = (
-        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope("m")} '
-        f"AND m.end_time > {p('counted_at')} AND m.end_time <= {p('now')}"
-    )
-    longest = [
-        f'COALESCE((SELECT MAX(d.duration) FROM "meeting" AS d '
-        f"WHERE d.organization_id = {p(f'o{index}')}), 0)"
-        for index in range(scope_size)
-    ]
-    if sqlite:
-        minutes = longest[0] if scope_size == 1 else f"max({', '.join(longest)})"
-        bound = f"datetime({p('now_seconds')}, printf('-%d minutes', {minutes}))"
-    else:
-        minutes = longest[0] if scope_size == 1 else f"GREATEST({', '.join(longest)})"
-        bound = f"{p('now')} - {minutes} * interval '1 minute'"
-    # The page's ids are picked first, from the meeting table alone, and only those rows are
-    # joined to their meeting and leader: joining before the sort would join every upcoming
-    # meeting (a hash of the whole user table on PostgreSQL) to keep `limit` of them.
-    page_rows = (
-        'FROM "meeting" AS m '
-        'JOIN (SELECT s.id FROM "meeting" AS s '
-        f"WHERE {in_scope('s')} AND s.end_time > {p('now')} AND s.start_time >= {bound} "
-        # PostgreSQL: a page past the end costs the total alone (a one-time filter).
-        f"{'' if sqlite else 'AND (SELECT t.total FROM t) > %(offset)s '}"
-        f"ORDER BY s.start_time, s.id LIMIT {p('limit')} OFFSET {p('offset')}) AS page "
-        "ON m.id = page.id "
-        # A leader id without a user row (impossible under the foreign key) reads as none.
-        'LEFT OUTER JOIN "user" AS u ON m.group_leader_id = u.id '
-        "ORDER BY m.start_time, m.id"
+        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} '
+        f"AND m.end_time > {shape.p('counted_at')} AND m.end_time <= {now}"
     )
     columns = [*_PAGE_COLUMNS, f"({_REGISTERED_OF_M})"]
+    page_rows = shape.page_rows()
     if sqlite:
         return _Statements(
             sqlite, count, ended_since, _one_row_page(columns, page_rows), "", "", scope_size
@@ -292,16 +300,6 @@ def _postgres_feed(total: str, columns: Sequence[str], rows: str) -> str:
     )
 
 
-def _cached_total(
-    db: Any, key: tuple[tuple[int, ...], int | None], now: datetime
-) -> tuple[Hashable, _CountedTotal] | None:
-    """The last total counted for `key`, if it can be carried forward to `now`."""
-    latest = _TOTALS.get(db, key)
-    if latest is not None and latest[1].counted_at <= now < latest[1].counted_at + RECOUNT_AFTER:
-        return latest
-    return None
-
-
 def _postgres_page(
     sql: _Statements,
     params: dict[str, Any],
@@ -311,23 +309,17 @@ def _postgres_page(
     """PostgreSQL: the page and its total in one statement. The snapshot is compared inside
     it, and the full count runs only when it differs from the cached one (CASE evaluates its
     branches lazily)."""
-    db = database_proxy.obj
-    cached = _cached_total(db, key, now)
+    cached = _TOTALS.latest(key, now)
     if cached is None:
         statement, values = sql.counted_feed, params
     else:
         statement = sql.carried_feed
-        values = {
-            **params,
-            "token": cached[0],
-            "base": cached[1].total,
-            "counted_at": cached[1].counted_at,
-        }
+        values = {**params, "token": cached.token, "base": cached.value, "counted_at": cached.at}
     with connected():
         results = database_proxy.execute_sql(statement, values).fetchall()
     total, token = int(results[0][0] or 0), snapshot_value(results[0][1])
-    if cached is None or cached[0] != token:
-        _TOTALS.put(db, key, token, _CountedTotal(now, total))
+    if cached is None or cached.token != token:
+        _TOTALS.keep(key, token, now, total)
     rows = [(_row(values[2:-1], False), values[-1]) for values in results if values[2] is not None]
     registered = {row.id: int(count) for row, count in rows if count}
     return UpcomingPage([row for row, _ in rows], registered, total)
@@ -342,18 +334,18 @@ def _sqlite_total(
     """SQLite: upcoming meetings at `now`, in one statement: carried forward from the last
     count of this snapshot when there is one (see the module's doc), else counted."""
     db = database_proxy.obj
-    cached = _cached_total(db, key, now)
+    cached = _TOTALS.latest(key, now)
 
     def scalar(statement: str, values: dict[str, Any]) -> int:
         row = database_proxy.execute_sql(statement, values).fetchone()
         return int(row[0] or 0)
 
     before = sqlite_version(db)
-    carried = cached is not None and cached[0] == before
+    carried = cached is not None and cached.token == before
     if cached is not None and carried:
-        counted = cached[1]
-        ended = scalar(sql.ended_since, {**params, "counted_at": _stored(counted.counted_at, True)})
-        total = counted.total - ended
+        assert cached.at is not None
+        ended = scalar(sql.ended_since, {**params, "counted_at": _stored(cached.at, True)})
+        total = cached.value - ended
     else:
         total = scalar(sql.count, params)
     token = sqlite_token(before, sqlite_version(db))
@@ -361,5 +353,5 @@ def _sqlite_total(
         # A write landed while the count ran: this snapshot may not be the cached one.
         total = scalar(sql.count, params)
     if not carried:
-        _TOTALS.put(db, key, token, _CountedTotal(now, total))
+        _TOTALS.keep(key, token, now, total)
     return total

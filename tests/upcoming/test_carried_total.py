@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import peewee
 import pytest
 
-from store import upcoming as store_upcoming
+from store.caches import reset_caches
+from store.carried import CARRY_WITHIN
 from store.upcoming import upcoming_meetings_page
 from tests.upcoming.conftest import ORG_ID, Document, document, meeting
 
@@ -18,7 +19,7 @@ START = datetime(2026, 5, 20, 12, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_totals() -> None:
-    store_upcoming._TOTALS.clear()
+    reset_caches()
 
 
 def hourly_meetings() -> Document:
@@ -44,7 +45,7 @@ def feed_at(db: peewee.Database, now: datetime) -> tuple[int, list[int]]:
 
 
 def fresh_feed_at(db: peewee.Database, now: datetime) -> tuple[int, list[int]]:
-    store_upcoming._TOTALS.clear()
+    reset_caches()
     return feed_at(db, now)
 
 
@@ -58,6 +59,49 @@ def test_a_carried_total_equals_a_fresh_count_as_meetings_end(
         carried = feed_at(db, now)
         assert carried == fresh_feed_at(db, now), minutes
         feed_at(db, START)  # the next step carries from START again
+
+
+def scheduled_ends(doc: Document) -> list[datetime]:
+    """When the document's scheduled (not cancelled) meetings end, each instant once."""
+    return sorted(
+        {
+            datetime.fromisoformat(record["start_time"]) + timedelta(minutes=record["duration"])
+            for record in doc["meetings"]
+            if record["status"] == "scheduled"
+        }
+    )
+
+
+# (before, after): counted this long before a meeting ends, carried to this long after it.
+# Each pair stays within CARRY_WITHIN, so the total is carried, not counted again.
+CARRIES = (
+    (timedelta(minutes=4), timedelta(0)),  # a meeting ending at the very instant carried to
+    (timedelta(seconds=1), timedelta(0)),
+    (timedelta(minutes=1), timedelta(minutes=3)),
+    (timedelta(minutes=2), timedelta(minutes=2, seconds=59)),
+    (timedelta(0), timedelta(minutes=4)),  # counted as it ended: nothing ends after
+)
+
+
+def test_a_total_carried_across_meeting_ends_equals_a_fresh_count(
+    db: peewee.Database, load: Callable[[Document], None]
+) -> None:
+    doc = hourly_meetings()
+    load(doc)
+    ends = scheduled_ends(doc)
+    assert len(ends) > 20  # two meetings end together at some of these instants
+    assert all(before + after < CARRY_WITHIN for before, after in CARRIES)
+    crossed = 0
+    for end in ends:
+        for before, after in CARRIES:
+            counted_at, carried_to = end - before, end + after
+            counted = fresh_feed_at(db, counted_at)  # counted here, then carried
+            carried = feed_at(db, carried_to)
+            fresh = fresh_feed_at(db, carried_to)
+            assert carried == fresh, (end, before, after)
+            crossed += counted[0] != fresh[0]
+    # Most carries crossed the end of a meeting: the total they carried had to drop.
+    assert crossed >= len(ends) * (len(CARRIES) - 1)
 
 
 def test_the_page_starts_at_meetings_in_progress(
