@@ -31,11 +31,6 @@ _enabled = True
 _every_cache: weakref.WeakSet[LatestCache[object, object]] = weakref.WeakSet()
 
 
-def caches_enabled() -> bool:
-    """Whether the store keeps values between reads (on unless turned off)."""
-    return _enabled
-
-
 def set_caches_enabled(enabled: bool) -> None:
     """Turn every cache of the store on or off for this process; either way they start empty."""
     global _enabled
