@@ -5,7 +5,8 @@
   plain-text 400 itself, before any handler runs.
 - A body longer than `max_body_bytes` (by its Content-Length, or once read past it when it
   is chunked): 413 {"error": ...}.
-- aiohttp's own errors (404, 405 with its Allow header, ...) in the same shape.
+- aiohttp's own errors (404, 405 with its Allow header, ...) in the same shape, by the one
+  middleware that shapes errors (gateway.app).
 - `X-Request-Timeout: <seconds>` or `Grpc-Timeout: <digits><H|M|S|m|u|n>` sets the deadline
   of the call to the gRPC service, up to MAX_TIMEOUT_SECONDS; without either, a unary call
   gets the gateway's configured timeout and a streamed export none.
@@ -21,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.errors import BindError, error_response, http_exception_response
+from gateway.errors import BindError, error_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -51,6 +52,14 @@ class GatewayLimits:
             or DEFAULT_MAX_BODY_BYTES,
             max_url_bytes=_positive(os.environ.get("MEETINGS_MAX_URL_BYTES"))
             or DEFAULT_MAX_URL_BYTES,
+        )
+
+    def url_too_long(self) -> web.Response:
+        return error_response(414, f"The URL is too long (at most {self.max_url_bytes} bytes)")
+
+    def body_too_large(self) -> web.Response:
+        return error_response(
+            413, f"The request body is too large (at most {self.max_body_bytes} bytes)"
         )
 
     def handler_args(self) -> dict[str, Any]:
@@ -88,22 +97,11 @@ def make_limits_middleware(limits: GatewayLimits) -> Any:
     @web.middleware
     async def enforce_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
         if len(request.raw_path) > limits.max_url_bytes:
-            return error_response(
-                414, f"The URL is too long (at most {limits.max_url_bytes} bytes)"
-            )
-        too_large = error_response(
-            413, f"The request body is too large (at most {limits.max_body_bytes} bytes)"
-        )
+            return limits.url_too_long()
         if (request.content_length or 0) > limits.max_body_bytes:
-            return too_large
-        try:
-            return await handler(request)
-        except web.HTTPRequestEntityTooLarge:
-            return too_large
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return http_exception_response(exc)
+            return limits.body_too_large()
+        # A chunked body read past the limit raises aiohttp's 413: gateway.app shapes it.
+        return await handler(request)
 
     return enforce_limits
 
