@@ -22,7 +22,7 @@ def test_counting_patterns_count_exactly() -> None:
 @given(
     highest=st.integers(min_value=1, max_value=10**8 - 1),
     # Near the top of the range, where the last digits' spans are cut; or anywhere.
-    offset=st.integers(min_value=-10**6, max_value=10),
+    offset=st.integers(min_value=-(10**6), max_value=10),
     anywhere=st.none() | st.integers(min_value=0, max_value=10**9),
     padding=st.integers(min_value=0, max_value=3),
 )
