@@ -29,6 +29,7 @@ from cli.process import (
     split_address,
 )
 from gateway.app import create_app
+from gateway.limits import GatewayRunner
 from gateway.observability import ACCESS_LOG, JsonAccessLogger, configure_access_log
 from server.app import RunningServer, create_server
 from server.config import Settings
@@ -88,7 +89,7 @@ async def start_gateway(
 ) -> tuple[web.AppRunner, int]:
     """The gateway listening on settings.http_address; returns its runner and port."""
     configure_access_log()
-    runner = web.AppRunner(
+    runner = GatewayRunner(
         create_app(upstreams),
         shutdown_timeout=settings.grace_seconds,
         access_log_class=JsonAccessLogger,

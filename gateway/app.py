@@ -9,11 +9,12 @@ from typing import Any
 
 import grpc
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from gateway.calls import REQUEST_ID
 from gateway.channel import channel_target, open_channel
 from gateway.docs import add_docs_routes
-from gateway.errors import error_response
+from gateway.errors import error_response, http_exception_response
 from gateway.export_page import add_export_page_routes
 from gateway.handler import Handler, make_handler
 from gateway.health import add_health_routes
@@ -46,15 +47,30 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     incoming = request.headers.get(REQUEST_ID_HEADER)
     request_id = incoming if incoming and _valid_request_id(incoming) else uuid.uuid4().hex
     request[REQUEST_ID] = request_id
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        # aiohttp's own 404/405 answers, in the legacy error shape.
-        response = error_response(exc.status, exc.reason)
-    except Exception:
-        log.exception("unexpected gateway error request_id=%s", request_id)
-        response = error_response(500, f"Unexpected error (request id {request_id})")
-    return response
+    return await handler(request)
+
+
+def make_error_middleware(limits: GatewayLimits) -> Middleware:
+    """The one place an exception becomes an answer, in the legacy shape {"error": ...}."""
+
+    @web.middleware
+    async def shape_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            # A chunked body read past the limit: aiohttp's text names sizes its own way.
+            return limits.body_too_large()
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise  # not an error (a redirect, a 304): aiohttp answers it as it is
+            # aiohttp's own 404/405 answers (405 keeps its Allow header), in the legacy shape.
+            return http_exception_response(exc)
+        except Exception:
+            request_id = request.get(REQUEST_ID)
+            log.exception("unexpected gateway error request_id=%s", request_id)
+            return error_response(500, f"Unexpected error (request id {request_id})")
+
+    return shape_errors
 
 
 async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -74,7 +90,7 @@ def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -
     channel_target(upstreams)  # a bad address fails here, not at the first request
     limits = GatewayLimits.from_env()
     app = web.Application(
-        middlewares=[request_id_middleware],
+        middlewares=[request_id_middleware, make_error_middleware(limits)],
         client_max_size=limits.max_body_bytes,
         handler_args=limits.handler_args(),
     )

@@ -22,16 +22,15 @@ from gateway.errors import BindError
 from gateway.legacy import export, upcoming
 from gateway.legacy.export_formats import FORMATS, format_parameter
 from gateway.limits import GRPC_TIMEOUT_HEADER, TIMEOUT_HEADER, requested_timeout
-from gateway.openapi import (
+from gateway.openapi import build_openapi
+from gateway.openapi.patterns import (
     GRPC_TIMEOUT_PATTERN,
     INTEGER_STRING_PATTERN,
     LEGACY_DATETIME_PATTERN,
     POSITIVE_INTEGER_STRING_PATTERN,
     SPACE,
     TIMEOUT_SECONDS_PATTERN,
-    build_openapi,
     char_class,
-    counting_pattern,
 )
 from gateway.params import MAX_VALUES_PER_PARAMETER, Params
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
@@ -355,14 +354,6 @@ def test_x_request_timeout_wins_over_grpc_timeout_as_documented() -> None:
     assert _deadline_taken({TIMEOUT_HEADER: "5", GRPC_TIMEOUT_HEADER: "nonsense"})
     description = DOCUMENT["components"]["parameters"]["GrpcTimeout"]["description"]
     assert f"Ignored (whatever it holds) when {TIMEOUT_HEADER} is given" in description
-
-
-def test_counting_patterns_count_exactly() -> None:
-    for highest in (1, 9, 10, 60, 99, 100, 3599, 3600, 3_600_000):
-        pattern = counting_pattern(highest, 8)
-        for number in (*range(0, 130), *range(highest - 120, highest + 120)):
-            assert bool(re.fullmatch(pattern, str(number))) == (1 <= number <= highest)
-        assert re.fullmatch(pattern, f"{highest:08d}") and not re.fullmatch(pattern, "0" * 9 + "1")
 
 
 def test_every_operation_documents_the_headers_it_reads() -> None:

@@ -140,6 +140,22 @@ async def test_the_page_is_served_with_a_strict_csp_and_labelled_controls(gatewa
     assert live["status"]["role"] == "status" and live["error"]["role"] == "alert"
 
 
+async def test_the_page_says_which_time_zone_each_time_is_in(gateway: Any) -> None:
+    html = await (await gateway.get(EXPORT_PAGE_PATH)).text()
+    # The range is sent, and read by the API, in the organization's zone...
+    assert "<legend>From and to (your organization's time zone)</legend>" in html
+    # ...while the preview shows the API's times, which are UTC: said beside the table.
+    note = re.search(r'<p id="preview-zone" class="hint">(.*?)</p>', html, re.S)
+    assert note is not None
+    text = " ".join(note.group(1).split())
+    assert text.startswith("Times are in UTC")
+    assert "your organization's time zone" in text
+    page = _Elements()
+    page.feed(html)
+    region = next(a for _, a in page.elements if a.get("role") == "region")
+    assert region["aria-describedby"] == "preview-zone"
+
+
 def test_the_page_offers_only_what_the_api_accepts() -> None:
     assert set(REPORTING_DAY_LABELS) == set(REPORTING_DAYS) - {"all"}  # all is all_past
     assert set(REPORT_TYPE_LABELS) == set(REPORT_TYPES)
@@ -342,6 +358,11 @@ def _run_the_flow(page: Any, served: Served, artifacts: Path) -> None:
         ]
         for m in first_page["meetings"]
     ]
+    # The preview's times are the API's, in UTC, and the page says so beside the table.
+    expect(page.locator("#preview-zone")).to_be_visible()
+    expect(page.locator("#preview-zone")).to_contain_text("Times are in UTC")
+    starts = [row[COLUMNS.index("start_time")] for row in cells]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in starts)
     page.screenshot(path=str(artifacts / "02-preview.png"), full_page=True)
 
     # Download CSV: every matching meeting, the same rows as the API's JSON export.

@@ -11,7 +11,8 @@ from openapi_spec_validator.versions import consts, get_spec_version
 
 from gateway.errors import BindError
 from gateway.legacy.export import COLUMNS, REPORT_TYPES, REPORTING_DAYS, parse_legacy_datetime
-from gateway.openapi import INTEGER_STRING_PATTERN, LEGACY_DATETIME_PATTERN, build_openapi
+from gateway.openapi import build_openapi
+from gateway.openapi.patterns import INTEGER_STRING_PATTERN, LEGACY_DATETIME_PATTERN
 from gateway.routes import service_routes
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from tests.partner.conftest import (
