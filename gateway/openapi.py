@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 from google.protobuf import descriptor
 
+from gateway import openapi_member
 from gateway.errors import http_status
 from gateway.legacy.export_formats import (
     COLUMN_LABELS,
@@ -1017,6 +1018,7 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
             _DEADLINE,
         ),
     ),
+    **openapi_member.legacy_operations(),
 }
 
 
@@ -1160,6 +1162,8 @@ def operation(route: Route, routes: list[Route]) -> Schema:
     result["responses"] = {"200": legacy.success(), **dict(sorted(responses.items()))}
     if not legacy.authenticated:
         result["security"] = []
+    if route.rpc_name == openapi_member.RPC:
+        openapi_member.amend_operation(result)
     return result
 
 
@@ -1174,6 +1178,7 @@ def component_schemas(routes: list[Route]) -> dict[str, Schema]:
         "UpcomingMeeting": upcoming_meeting_schema(),
         "GroupLeader": group_leader_schema(),
         "UpcomingMeetingsPage": upcoming_page_schema(),
+        **openapi_member.component_schemas(),
     }
     for route in routes:
         if route.body:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, TypeGuard
 
 from store.keys import ACCESS_KEY_LENGTH
-from store.models import MEETING_STATUSES, REGISTRATION_STATUSES
+from store.models import MAX_IDP_ID_LENGTH, MEETING_STATUSES, REGISTRATION_STATUSES
 from store.timezones import is_time_zone
 
 LIST_NAMES = (
@@ -22,8 +22,6 @@ LIST_NAMES = (
     "registrations",
     "memberships",
 )
-# An identity-provider id: 1..255 characters (Membership.idp_id).
-MAX_IDP_ID_LENGTH = 255
 
 _MAX_BIGINT = 2**63 - 1
 _MAX_INTEGER = 2**31 - 1

@@ -74,6 +74,9 @@ def member_upcoming_meetings_page(
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    if "\0" in idp_id:
+        # No stored idp_id holds NUL (the loader refuses it; PostgreSQL text cannot hold it).
+        raise _member_not_found(organization_id, idp_id)
     stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
     sqlite = is_sqlite(database_proxy.obj)
     params: dict[str, Any] = {f"o{index}": org for index, org in enumerate(scope)}
@@ -89,12 +92,7 @@ def member_upcoming_meetings_page(
         results = database_proxy.execute_sql(_statement(sqlite, len(scope)), params).fetchall()
     member, total = results[0][0], int(results[0][1] or 0)
     if member is None:
-        raise NotFound(
-            MEMBER_NOT_FOUND,
-            resource_type=MEMBER_RESOURCE,
-            resource_name=idp_id,
-            owner=f"organizations/{organization_id}",
-        )
+        raise _member_not_found(organization_id, idp_id)
     if sqlite:
         # One JSON array of the page's rows; SQLite does not promise its order.
         rows = [_member_row(values, True) for values in orjson.loads(results[0][2])]
@@ -104,12 +102,22 @@ def member_upcoming_meetings_page(
     return MemberUpcomingPage(rows, total)
 
 
+def _member_not_found(organization_id: int, idp_id: str) -> NotFound:
+    return NotFound(
+        MEMBER_NOT_FOUND,
+        resource_type=MEMBER_RESOURCE,
+        resource_name=idp_id,
+        owner=f"organizations/{organization_id}",
+    )
+
+
 def _member_row(values: Sequence[Any], sqlite: bool) -> MemberMeetingRow:
     meeting = UpcomingMeetingRow._make(values[:_MEETING_COLUMNS])
     status, registered_at, count = values[_MEETING_COLUMNS:]
     if sqlite:
         # SQLite keeps datetimes as ISO text ("2026-05-23 15:00:00[.ffffff]").
-        meeting = meeting._replace(start_time=datetime.fromisoformat(meeting.start_time))
+        start_time: Any = meeting.start_time
+        meeting = meeting._replace(start_time=datetime.fromisoformat(start_time))
         if registered_at is not None:
             registered_at = datetime.fromisoformat(registered_at)
     return MemberMeetingRow(meeting, status, registered_at, int(count or 0))
@@ -155,7 +163,7 @@ def _statement(sqlite: bool, scope_size: int) -> str:
     # The member's upcoming meetings: from the (user, status, meeting) index, each meeting
     # by its primary key.
     common = (
-        "WITH member AS (SELECT ms.user_id FROM \"membership\" AS ms "
+        'WITH member AS (SELECT ms.user_id FROM "membership" AS ms '
         f"WHERE ms.organization_id = {p('org')} AND ms.idp_id = {p('idp')}), "
         "mine AS MATERIALIZED (SELECT r.id AS rid, s.id AS mid, s.start_time AS start_time "
         'FROM "registration" AS r JOIN "meeting" AS s ON s.id = r.meeting_id '

@@ -8,6 +8,8 @@ from store.database import database_proxy
 
 MEETING_STATUSES = ("scheduled", "complete", "cancel")
 REGISTRATION_STATUSES = ("registered", "waitlisted", "cancelled")
+# A member's identity-provider id: 1..255 characters (Membership.idp_id).
+MAX_IDP_ID_LENGTH = 255
 
 
 class BaseModel(peewee.Model):
@@ -131,7 +133,7 @@ class Membership(BaseModel):
     user = peewee.ForeignKeyField(User, backref="memberships")
     # The member's identity-provider (SSO) id: 1..255 characters, unique in the organization,
     # matched exactly (case included).
-    idp_id = peewee.CharField(max_length=255)
+    idp_id = peewee.CharField(max_length=MAX_IDP_ID_LENGTH)
 
     class Meta:
         indexes = (
