@@ -160,16 +160,29 @@ def _statement(sqlite: bool, scope_size: int) -> str:
     organizations = ", ".join(p(f"o{index}") for index in range(scope_size))
     closed = ", ".join(f"'{status}'" for status in CLOSED_STATUSES)
     listed = ", ".join(f"'{status}'" for status in LISTED_STATUSES)
-    # The member's upcoming meetings: from the (user, status, meeting) index, each meeting
-    # by its primary key.
+    upcoming = (
+        f"s.organization_id IN ({organizations}) AND s.status NOT IN ({closed}) "
+        f"AND s.end_time > {p('now')}"
+    )
+    if sqlite:
+        meetings = f'JOIN "meeting" AS s ON s.id = r.meeting_id AND {upcoming}'
+    else:
+        # Each meeting by its primary key, whatever the planner guesses of the member's
+        # registrations (it plans before the member is known): OFFSET 0 keeps the lateral
+        # subquery from being flattened into a join it could turn into a scan of the
+        # organization's meetings.
+        meetings = (
+            'CROSS JOIN LATERAL (SELECT s.id, s.start_time FROM "meeting" AS s '
+            f"WHERE s.id = r.meeting_id AND {upcoming} OFFSET 0) AS s"
+        )
+    # The member's upcoming meetings: the member's live registrations from the (user, status,
+    # meeting) index, each meeting by its primary key.
     common = (
         'WITH member AS (SELECT ms.user_id FROM "membership" AS ms '
         f"WHERE ms.organization_id = {p('org')} AND ms.idp_id = {p('idp')}), "
         "mine AS MATERIALIZED (SELECT r.id AS rid, s.id AS mid, s.start_time AS start_time "
-        'FROM "registration" AS r JOIN "meeting" AS s ON s.id = r.meeting_id '
-        f"WHERE r.user_id = (SELECT member.user_id FROM member) AND r.status IN ({listed}) "
-        f"AND s.organization_id IN ({organizations}) AND s.status NOT IN ({closed}) "
-        f"AND s.end_time > {p('now')}), "
+        f'FROM "registration" AS r {meetings} '
+        f"WHERE r.user_id = (SELECT member.user_id FROM member) AND r.status IN ({listed})), "
         "total AS MATERIALIZED (SELECT COUNT(*) AS n FROM mine) "
     )
     columns = [*_PAGE_COLUMNS, "r.status", "r.registered_at", f"({_REGISTERED_OF_M})"]
