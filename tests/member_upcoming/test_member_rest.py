@@ -354,3 +354,18 @@ async def test_the_body_is_the_legacy_compact_json(load: Load, member_feed: Feed
     raw = await response.read()
     assert raw == orjson.dumps(orjson.loads(raw))
     assert raw.startswith(b'{"current_page":1,"items":1,"total_items":4,"total_pages":4,')
+
+
+async def test_an_empty_idp_id_is_no_route(load: Load, member_feed: Feed) -> None:
+    load(document())
+    response = await member_feed(path="/api/v2/organizations/5/members//upcoming_meetings")
+    assert (response.status, await response.json()) == (404, {"error": "Not Found"})
+
+
+async def test_a_bad_page_is_reported_before_the_token(load: Load, gateway: Any) -> None:
+    load(document())
+    response = await gateway.get(member_path(MEMBER_IDP) + "?page=x")
+    assert (response.status, await response.json()) == (
+        422,
+        {"error": "Parameter page must be an integer"},
+    )
