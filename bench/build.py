@@ -9,6 +9,10 @@ Every value derives from the row number through three multiplicative hashes, so 
 deterministic for N and its build day: meetings spread evenly over about 18 months before and
 3 months after the build day (ids grow with start time, as on the platform), with the same
 proportions as `meetings demo` (durations, statuses, prices, leaders, series, flags).
+
+One more user is the bench's SSO member (MEMBER_IDP_ID): signed up for about three meetings a
+week over the whole span (MEMBER_REGISTRATIONS, whatever N), a few wait-listed or cancelled,
+each registration made days before its meeting; the member feed is measured on their schedule.
 """
 
 from __future__ import annotations
@@ -43,8 +47,12 @@ SLOT_MINUTES = 15
 USERS = 50
 LEADERS = 12
 SERIES = 16
+# The member whose upcoming meetings are measured, and their registrations in the span.
+MEMBER_USER_ID = USERS + 1
+MEMBER_IDP_ID = "bench|member/0001"
+MEMBER_REGISTRATIONS = 275
 # Bump when the generated data changes, so caches built before are not reused.
-DATA_VERSION = 1
+DATA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class BenchDatabase:
     organization_id: int
     access_key: str
     meetings: int
+    member_idp_id: str
     built_seconds: float  # 0 when it came from the cache
     path: Path | None  # the SQLite file, None for PostgreSQL
 
@@ -180,6 +189,27 @@ FROM meeting AS m JOIN {seats} AS s
 ORDER BY m.id, s.j"""
 
 
+def _member_sql(dialect: str, meetings: int, now: datetime) -> list[str]:
+    """The bench member: their user, membership and registrations (every K-th meeting)."""
+    every = max(1, meetings // MEMBER_REGISTRATIONS)
+    n = f"(m.id / {every})"
+    stamp = now.replace(tzinfo=None).isoformat(" ", timespec="seconds")
+    if dialect == "sqlite":
+        made = f"min(datetime(m.start_time, '-' || ({n} % 14 + 1) || ' days'), '{stamp}')"
+    else:
+        made = f"LEAST(m.start_time - ({n} % 14 + 1) * interval '1 day', '{stamp}')"
+    return [
+        'INSERT INTO "user" (id, first_name, last_name, avatar_url) '
+        f"VALUES ({MEMBER_USER_ID}, 'Robin', 'Member', NULL)",
+        "INSERT INTO membership (organization_id, user_id, idp_id) "
+        f"VALUES ({ORGANIZATION_ID}, {MEMBER_USER_ID}, '{MEMBER_IDP_ID}')",
+        "INSERT INTO registration (meeting_id, user_id, status, registered_at) "
+        f"SELECT m.id, {MEMBER_USER_ID}, CASE WHEN {n} % 20 = 7 THEN 'cancelled' "
+        f"WHEN {n} % 10 = 3 THEN 'waitlisted' ELSE 'registered' END, {made} "
+        f"FROM meeting AS m WHERE m.id % {every} = 0 ORDER BY m.id",
+    ]
+
+
 def _execute(db: peewee.Database, sql: str, params: Any = None) -> Any:
     return db.execute_sql(sql, params)  # type: ignore[no-untyped-call]
 
@@ -226,7 +256,8 @@ def _fill(db: peewee.Database, dialect: str, meetings: int, now: datetime) -> No
                 "INSERT INTO meeting_series (id, organization_id) "
                 f"VALUES ({series}, {ORGANIZATION_ID})",
             )
-        for sql in (_meetings_sql(dialect, meetings, now, base), _registrations_sql(dialect)):
+        statements = [_meetings_sql(dialect, meetings, now, base), _registrations_sql(dialect)]
+        for sql in [*statements, *_member_sql(dialect, meetings, now)]:
             # psycopg2 reads % as a parameter marker even without parameters.
             _execute(db, sql.replace("%", "%%") if dialect == "postgres" else sql)
     if dialect == "postgres":
@@ -274,6 +305,7 @@ def sqlite_database(
         organization_id=ORGANIZATION_ID,
         access_key=ACCESS_KEY,
         meetings=meetings,
+        member_idp_id=MEMBER_IDP_ID,
         built_seconds=built,
         path=path,
     )
@@ -330,6 +362,7 @@ def postgres_database(
         organization_id=ORGANIZATION_ID,
         access_key=ACCESS_KEY,
         meetings=meetings,
+        member_idp_id=MEMBER_IDP_ID,
         built_seconds=built,
         path=None,
     )

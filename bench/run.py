@@ -1,5 +1,6 @@
-"""`make bench`: build (or reuse) the database, start `meetings serve`, and measure the export
-and the upcoming feed side by side, from client processes of their own.
+"""`make bench`: build (or reuse) the database, start `meetings serve`, and measure the export,
+the upcoming feed and a member's upcoming meetings side by side, from client processes of their
+own.
 
     python -m bench [--meetings N] [--database sqlite|postgres|both] [--quick]
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg2
 
@@ -376,13 +378,43 @@ def upcoming_load(
     # The floor under the feed: the gateway and one gRPC call that reads nothing (/readyz),
     # under the same load.
     readyz = gateway_load(f"{service.http_base}/readyz", token, options)
+    member, member_one = member_load(service, token, db, options, single)
     return {
+        "member_gateway": member,
+        "member_gateway_one_connection": member_one,
         "gateway": gateway,
         "direct": direct,
         "readyz": readyz,
         "gateway_one_connection": gateway_one,
         "direct_one_connection": direct_one,
     }
+
+
+def member_load(
+    service: Service, token: str, db: BenchDatabase, options: Options, single: Options
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A member's first page of 10 through the gateway, at the feed's load and alone."""
+    url = (
+        f"{service.http_base}/api/v2/organizations/{db.organization_id}/members/"
+        f"{quote(db.member_idp_id, safe='')}/upcoming_meetings?page=1&items=10"
+    )
+    loaded = gateway_load(url, token, options)
+    alone = (
+        wrk_load(url, token, single, threads=1)
+        if shutil.which("wrk")
+        else run_client(
+            "http-load",
+            "--target",
+            url,
+            "--token",
+            token,
+            "--connections",
+            "1",
+            "--seconds",
+            str(single.load_seconds),
+        )
+    )
+    return loaded, alone
 
 
 # --- one database ---
@@ -525,6 +557,14 @@ def _verdict(ok: bool) -> str:
     return "holds" if ok else "MISSES"
 
 
+def _load_cell(load: dict[str, Any]) -> str:
+    return (
+        f"{load['requests_per_second']:,.0f} req/s, p50 {_ms(load['p50_seconds'])}, "
+        f"p99 {_ms(load['p99_seconds'])} [{load['tool']}]"
+        + (f" ({load['errors']} errors)" if load.get("errors") else "")
+    )
+
+
 def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The printed table, and each target's ratio and verdict per database."""
     header = (
@@ -653,6 +693,14 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         ],
     )
     line("upcoming: gateway p99 latency", p99_cells, "< 25 ms")
+    line(
+        "member's upcoming via gateway (page of 10)",
+        [
+            f"{_load_cell(r['upcoming']['member_gateway'])}; one connection p50 "
+            f"{_ms(r['upcoming']['member_gateway_one_connection']['p50_seconds'])}"
+            for r in results
+        ],
+    )
 
     def load_cell(load: dict[str, Any]) -> str:
         return (

@@ -352,8 +352,9 @@ def load(file: Path, database_url: str) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has organizations.")
 def demo(database_url: str, n_meetings: int, seed: int, if_empty: bool) -> None:
-    """Create a demo organization with realistic meetings; print its id and access key."""
-    from store.demo import create_demo, database_is_empty
+    """Create a demo organization with realistic meetings; print its id and access key, and
+    the idp_id of a member whose upcoming meetings to try."""
+    from store.demo import DEMO_MEMBER_IDP_ID, create_demo, database_is_empty
 
     open_migrated(database_url)
     if if_empty and not database_is_empty():
@@ -366,6 +367,7 @@ def demo(database_url: str, n_meetings: int, seed: int, if_empty: bool) -> None:
         key_file.chmod(0o600)
     click.echo(f"organization_id: {org_id}")
     click.echo(f"access_key: {key}")
+    click.echo(f"member_idp_id: {DEMO_MEMBER_IDP_ID}")
 
 
 @main.group()

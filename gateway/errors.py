@@ -56,6 +56,8 @@ LEGACY_STATUS_OVERRIDES = MappingProxyType(
         "StreamExportMeetings": {C.INTERNAL: 400, C.UNKNOWN: 400},
         # Upcoming Meetings: "422 Unprocessable Entity" for a bad parameter.
         "ListUpcomingMeetings": {C.INVALID_ARGUMENT: 422},
+        # Member's Upcoming Meetings: its sibling page, the same 422.
+        "ListMemberUpcomingMeetings": {C.INVALID_ARGUMENT: 422},
     }
 )
 

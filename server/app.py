@@ -21,6 +21,7 @@ from server.export_request import page_of
 from server.interceptors import (
     AUTHENTICATE,
     EXPORT_MEETINGS,
+    LIST_MEMBER_UPCOMING_MEETINGS,
     LIST_UPCOMING_MEETINGS,
     MeetingsInterceptor,
 )
@@ -145,9 +146,9 @@ def create_server(
 
 def on_loop_policy(database: peewee.Database) -> Callable[[str, Any], bool]:
     """Which RPCs are answered on the server's event loop rather than on a worker thread
-    (server.rpc_loop): on SQLite, those that are a few reads in process (the feed,
-    Authenticate, one page of an export; not a whole export in one answer, which reads every
-    row it holds); on PostgreSQL, none."""
+    (server.rpc_loop): on SQLite, those that are a few reads in process (the feed, a member's
+    feed, Authenticate, one page of an export; not a whole export in one answer, which reads
+    every row it holds); on PostgreSQL, none."""
     if not isinstance(database, peewee.SqliteDatabase):
         return _never
     return _few_reads
@@ -160,7 +161,7 @@ def _never(method: str, request: Any) -> bool:
 def _few_reads(method: str, request: Any) -> bool:
     if method == EXPORT_MEETINGS:
         return page_of(request) is not None
-    return method in (LIST_UPCOMING_MEETINGS, AUTHENTICATE)
+    return method in (LIST_UPCOMING_MEETINGS, LIST_MEMBER_UPCOMING_MEETINGS, AUTHENTICATE)
 
 
 async def _start(

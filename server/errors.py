@@ -104,7 +104,9 @@ def status_for(exc: BaseException, *, request_id: str, action: str) -> status_pb
     if isinstance(exc, ServiceError):
         return status_pb2.Status(code=exc.code, message=_capped(exc.message))
     if isinstance(exc, NotFound):
-        return status_pb2.Status(code=code_pb2.NOT_FOUND, message=str(exc))
+        return status_pb2.Status(
+            code=code_pb2.NOT_FOUND, message=_capped(str(exc)), details=_resource_info(exc)
+        )
     if isinstance(exc, DatabaseUnavailable):
         log.warning("database unavailable request_id=%s: %s", request_id, exc)
         return status_pb2.Status(code=code_pb2.UNAVAILABLE, message=UNAVAILABLE_MESSAGE)
@@ -117,6 +119,19 @@ def status_for(exc: BaseException, *, request_id: str, action: str) -> status_pb
     )
     message = f"Unexpected error while {action} (request id {request_id})"
     return status_pb2.Status(code=code_pb2.INTERNAL, message=message, details=[_packed(info)])
+
+
+def _resource_info(exc: NotFound) -> list[any_pb2.Any]:
+    """The ResourceInfo of what was not found, when the store named it."""
+    if not exc.resource_type:
+        return []
+    info = error_details_pb2.ResourceInfo(
+        resource_type=exc.resource_type,
+        resource_name=_capped(exc.resource_name),
+        owner=exc.owner,
+        description=_capped(str(exc)),
+    )
+    return [_packed(info)]
 
 
 def abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:

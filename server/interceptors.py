@@ -25,6 +25,7 @@ log = logging.getLogger("meetings.server")
 SERVICE_PREFIX = "/heypeers.meetings.v1.MeetingsService/"
 AUTHENTICATE = SERVICE_PREFIX + "Authenticate"
 LIST_UPCOMING_MEETINGS = SERVICE_PREFIX + "ListUpcomingMeetings"
+LIST_MEMBER_UPCOMING_MEETINGS = SERVICE_PREFIX + "ListMemberUpcomingMeetings"
 EXPORT_MEETINGS = SERVICE_PREFIX + "ExportMeetings"
 # Methods a caller reaches without a token.
 PUBLIC_METHODS = frozenset({AUTHENTICATE})

@@ -15,6 +15,7 @@ from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.auth import Authenticator
 from server.config import Clock
 from server.export import export_meetings, stream_export_meetings
+from server.member_upcoming import list_member_upcoming_meetings
 from server.upcoming import list_upcoming_meetings
 
 
@@ -47,3 +48,8 @@ class MeetingsServicer(pb_grpc.MeetingsServiceServicer):  # type: ignore[misc]
         self, request: pb.ListUpcomingMeetingsRequest, context: grpc.ServicerContext
     ) -> pb.ListUpcomingMeetingsResponse:
         return list_upcoming_meetings(request, context, self._clock)
+
+    def ListMemberUpcomingMeetings(
+        self, request: pb.ListMemberUpcomingMeetingsRequest, context: grpc.ServicerContext
+    ) -> pb.ListMemberUpcomingMeetingsResponse:
+        return list_member_upcoming_meetings(request, context, self._clock)

@@ -1,5 +1,6 @@
-"""Demo data: an EAP organization and its HPC organization with realistic meetings, leaders and
-registrations, generated from a seed and written through the fixture loader."""
+"""Demo data: an EAP organization and its HPC organization with realistic meetings, leaders,
+registrations (with when they were made) and SSO members, generated from a seed and written
+through the fixture loader."""
 
 from __future__ import annotations
 
@@ -56,6 +57,14 @@ _LAST_NAMES = (
     "Nguyen", "Silva", "Mensah", "Kowalski", "Reyes", "Novak",
 )  # fmt: skip
 _DURATIONS = ((30, 2), (45, 2), (60, 6), (90, 3), (120, 1))
+# Every demo user is a member of the demo organization under an identity-provider id of this
+# form (1-based position of the user), leaders also of the HPC organization under another.
+MEMBER_IDP_ID = "auth0|demo-member-{:03d}"
+HPC_IDP_ID = "hpc-sso/counselor-{:03d}"
+# The member `meetings demo` prints to try: the first user, whose id does not depend on the seed.
+DEMO_MEMBER_IDP_ID = MEMBER_IDP_ID.format(1)
+# Share of registrations made before registration times were recorded (registered_at null).
+UNRECORDED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,7 @@ class _DemoBuilder:
             ],
             "meetings": meetings,
             "registrations": registrations,
+            "memberships": self._memberships(users, leader_ids),
         }
 
     def _organizations(self, access_key: str) -> list[dict[str, Any]]:
@@ -191,6 +201,32 @@ class _DemoBuilder:
                 }
             )
         return users
+
+    def _memberships(
+        self, users: list[dict[str, Any]], leader_ids: list[int]
+    ) -> list[dict[str, Any]]:
+        members = [
+            {"organization_id": self.demo_id, "user_id": user["id"], "idp_id": MEMBER_IDP_ID}
+            for user in users
+        ]
+        counselors = [
+            {"organization_id": self.hpc_id, "user_id": user["id"], "idp_id": HPC_IDP_ID}
+            for user in users
+            if user["id"] in leader_ids
+        ]
+        return [
+            {**record, "idp_id": record["idp_id"].format(position)}
+            for group in (members, counselors)
+            for position, record in enumerate(group, start=1)
+        ]
+
+    def _registered_at(self, starts_at: datetime) -> str | None:
+        """A sign-up a few hours to a month before the meeting, never after `now`."""
+        if self.rng.random() < UNRECORDED_SHARE:
+            return None
+        ahead = timedelta(minutes=self.rng.randrange(60, 30 * 24 * 60))
+        moment = min(starts_at - ahead, self.now - timedelta(minutes=self.rng.randrange(1, 600)))
+        return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
     def _series(self, leader_ids: list[int]) -> list[_Series]:
         organizations = [self.demo_id] * 16 + [self.hpc_id] * 4
@@ -305,8 +341,14 @@ class _DemoBuilder:
                     status = "cancelled"
                 else:
                     status = rng.choices(("registered", "waitlisted", "cancelled"), (78, 8, 14))[0]
+                registered_at = self._registered_at(datetime.fromisoformat(meeting["start_time"]))
                 registrations.append(
-                    {"meeting_id": meeting["id"], "user_id": user_id, "status": status}
+                    {
+                        "meeting_id": meeting["id"],
+                        "user_id": user_id,
+                        "status": status,
+                        "registered_at": registered_at,
+                    }
                 )
         return registrations
 

@@ -36,7 +36,16 @@ class StoreError(Exception):
 
 
 class NotFound(StoreError):
-    """The record asked for does not exist."""
+    """The record asked for does not exist. `resource_type`, `resource_name` and `owner` say
+    which, when set (the server sends them to the caller as a ResourceInfo detail)."""
+
+    def __init__(
+        self, message: str, *, resource_type: str = "", resource_name: str = "", owner: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.owner = owner
 
 
 class DatabaseUnavailable(StoreError):

@@ -11,10 +11,17 @@ from decimal import Decimal
 from typing import Any, TypeGuard
 
 from store.keys import ACCESS_KEY_LENGTH
-from store.models import MEETING_STATUSES, REGISTRATION_STATUSES
+from store.models import MAX_IDP_ID_LENGTH, MEETING_STATUSES, REGISTRATION_STATUSES
 from store.timezones import is_time_zone
 
-LIST_NAMES = ("organizations", "users", "meeting_series", "meetings", "registrations")
+LIST_NAMES = (
+    "organizations",
+    "users",
+    "meeting_series",
+    "meetings",
+    "registrations",
+    "memberships",
+)
 
 _MAX_BIGINT = 2**63 - 1
 _MAX_INTEGER = 2**31 - 1
@@ -124,6 +131,13 @@ def _start_time(value: object) -> datetime:
     )
 
 
+def _idp_id(value: object) -> str:
+    # PostgreSQL text cannot hold NUL; refused on SQLite too, so a file loads on both.
+    if isinstance(value, str) and 1 <= len(value) <= MAX_IDP_ID_LENGTH and "\0" not in value:
+        return value
+    raise InvalidValue(f"must be a string of 1 to {MAX_IDP_ID_LENGTH} characters, without NUL")
+
+
 def _price(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -192,8 +206,17 @@ RECORD_CHECKS: dict[str, dict[str, Check]] = {
         "meeting_id": _identifier,
         "user_id": _identifier,
         "status": _one_of(REGISTRATION_STATUSES),
+        "registered_at": _optional(_start_time),
+    },
+    "memberships": {
+        "organization_id": _identifier,
+        "user_id": _identifier,
+        "idp_id": _idp_id,
     },
 }
+# Keys added to a list's form after it was first published: a record may leave them out, and
+# then has this value (so older documents load unchanged).
+OPTIONAL_KEYS: dict[str, dict[str, Any]] = {"registrations": {"registered_at": None}}
 
 
 def _quoted(keys: list[str]) -> str:
@@ -203,12 +226,14 @@ def _quoted(keys: list[str]) -> str:
 def parse_record(list_name: str, record: object) -> dict[str, Any]:
     """The stored values of one record of `list_name`; raises InvalidValue naming the fault.
 
-    Every key of the list's form must be present and no other; meetings gain `end_time`.
+    Every key of the list's form must be present (but those of OPTIONAL_KEYS) and no other;
+    meetings gain `end_time`.
     """
     if not isinstance(record, dict):
         raise InvalidValue("must be a JSON object")
     checks = RECORD_CHECKS[list_name]
-    missing = [key for key in checks if key not in record]
+    optional = OPTIONAL_KEYS.get(list_name, {})
+    missing = [key for key in checks if key not in record and key not in optional]
     if missing:
         raise InvalidValue(f"missing key{'s' if len(missing) > 1 else ''} {_quoted(missing)}")
     unknown = [key for key in record if key not in checks]
@@ -217,7 +242,7 @@ def parse_record(list_name: str, record: object) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, check in checks.items():
         try:
-            values[key] = check(record[key])
+            values[key] = check(record[key]) if key in record else optional[key]
         except InvalidValue as exc:
             raise InvalidValue(f"{key} {exc.reason}") from None
     if list_name == "meetings":

@@ -1,5 +1,6 @@
-"""The fixture loader: one JSON document of organizations, users, meeting series, meetings and
-registrations, validated and then upserted in one transaction (see SPEC.md, "Data")."""
+"""The fixture loader: one JSON document of organizations, users, meeting series, meetings,
+registrations and memberships, validated and then upserted in one transaction (see SPEC.md,
+"Data")."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from store.database import database_proxy
 from store.errors import FixtureError
 from store.fixture_records import LIST_NAMES, InvalidValue, parse_record
 from store.keys import digest_access_key
-from store.models import Meeting, MeetingSeries, Organization, Registration, User
+from store.models import Meeting, MeetingSeries, Membership, Organization, Registration, User
 from store.sequences import reset_id_sequences
 from store.session import transaction
 
@@ -34,6 +35,10 @@ _REFERENCES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("meeting_series_id", "meeting_series", "meeting series"),
     ),
     "registrations": (("meeting_id", "meetings", "meeting"), ("user_id", "users", "user")),
+    "memberships": (
+        ("organization_id", "organizations", "organization"),
+        ("user_id", "users", "user"),
+    ),
 }
 # Keys no two records of a list may share; registrations are matched by meeting and user.
 _UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -42,6 +47,8 @@ _UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "meeting_series": (("id",),),
     "meetings": (("id",),),
     "registrations": (("meeting_id", "user_id"),),
+    # Memberships are matched by organization and user; an idp_id names one member.
+    "memberships": (("organization_id", "user_id"), ("organization_id", "idp_id")),
 }
 _MODELS: dict[str, type[peewee.Model]] = {
     "organizations": Organization,
@@ -104,6 +111,12 @@ _COLUMNS: dict[str, tuple[tuple[peewee.Field, str], ...]] = {
         (Registration.meeting, "meeting_id"),
         (Registration.user, "user_id"),
         (Registration.status, "status"),
+        (Registration.registered_at, "registered_at"),
+    ),
+    "memberships": (
+        (Membership.organization, "organization_id"),
+        (Membership.user, "user_id"),
+        (Membership.idp_id, "idp_id"),
     ),
 }
 # Bound parameters per statement: under PostgreSQL's 65535, and under SQLite's own limit
@@ -122,6 +135,7 @@ class LoadSummary:
     meeting_series: int = 0
     meetings: int = 0
     registrations: int = 0
+    memberships: int = 0
 
     @property
     def total(self) -> int:
@@ -131,6 +145,7 @@ class LoadSummary:
             + self.meeting_series
             + self.meetings
             + self.registrations
+            + self.memberships
         )
 
 
@@ -217,8 +232,11 @@ class _Validator:
         # A bad reference before the first malformed record is the first bad record.
         self._look_up_references(name, rows)
         key_owners = self._access_key_owners(rows) if name == "organizations" else {}
+        idp_owners = _idp_id_owners(rows) if name == "memberships" else {}
         for index, row in enumerate(rows):
             reason = self._reference_problem(name, row, key_owners)
+            if reason is None and name == "memberships":
+                reason = _idp_id_problem(row, idp_owners)
             if reason is not None:
                 raise FixtureError(name, index, reason)
         if failure is not None:
@@ -299,6 +317,28 @@ class _Validator:
                     f" {series_organization}, not {row['organization_id']}"
                 )
         return None
+
+
+def _idp_id_owners(rows: list[Row]) -> dict[tuple[int, str], int]:
+    """The user already holding each (organization, idp_id) of `rows` in the database."""
+    owners: dict[tuple[int, str], int] = {}
+    for chunk in peewee.chunked(rows, _LOOKUP_CHUNK):
+        wanted = peewee.Tuple(Membership.organization, Membership.idp_id).in_(
+            [(row["organization_id"], row["idp_id"]) for row in chunk]
+        )
+        query = Membership.select(Membership.organization, Membership.idp_id, Membership.user)
+        owners.update(((org, idp), user) for org, idp, user in _tuples(query.where(wanted)))
+    return owners
+
+
+def _idp_id_problem(row: Row, owners: dict[tuple[int, str], int]) -> str | None:
+    owner = owners.get((row["organization_id"], row["idp_id"]), row["user_id"])
+    if owner == row["user_id"]:
+        return None
+    return (
+        f"idp_id {row['idp_id']!r} is already the idp_id of user {owner} in organization"
+        f" {row['organization_id']}"
+    )
 
 
 def _tuples(query: peewee.ModelSelect[Any]) -> Iterator[tuple[Any, ...]]:
@@ -404,5 +444,13 @@ def _write(rows: dict[str, list[Row]], progress: Progress | None) -> None:
         rows["registrations"],
         registration_key,
         _preserve("registrations", registration_key),
+        progress,
+    )
+    membership_key: list[peewee.Field] = [Membership.organization, Membership.user]
+    _upsert(
+        "memberships",
+        rows["memberships"],
+        membership_key,
+        _preserve("memberships", membership_key),
         progress,
     )

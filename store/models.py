@@ -8,6 +8,8 @@ from store.database import database_proxy
 
 MEETING_STATUSES = ("scheduled", "complete", "cancel")
 REGISTRATION_STATUSES = ("registered", "waitlisted", "cancelled")
+# A member's identity-provider id: 1..255 characters (Membership.idp_id).
+MAX_IDP_ID_LENGTH = 255
 
 
 class BaseModel(peewee.Model):
@@ -107,9 +109,39 @@ class Registration(BaseModel):
         default="registered",
         constraints=[peewee.Check("status IN ('registered', 'waitlisted', 'cancelled')")],
     )
+    # When the registration was made (naive UTC); null when not recorded.
+    registered_at = peewee.DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("meeting", "user"), True), (("meeting", "status"), False))
+        indexes = (
+            (("meeting", "user"), True),
+            (("meeting", "status"), False),
+            # A member's schedule (store.member_upcoming): one user's live registrations and
+            # their meetings, read from the index alone.
+            (("user", "status", "meeting"), False),
+        )
+
+
+class Membership(BaseModel):
+    """A user's membership in an organization, under the id its identity provider gave them."""
+
+    organization_id: int
+    user_id: int
+
+    id = peewee.BigAutoField()
+    organization = peewee.ForeignKeyField(Organization, backref="memberships", on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, backref="memberships")
+    # The member's identity-provider (SSO) id: 1..255 characters, unique in the organization,
+    # matched exactly (case included).
+    idp_id = peewee.CharField(max_length=MAX_IDP_ID_LENGTH)
+
+    class Meta:
+        indexes = (
+            # Serves the lookup of a member by (organization, idp_id).
+            (("organization", "idp_id"), True),
+            # One membership per user and organization; the loader matches records by it.
+            (("organization", "user"), True),
+        )
 
 
 class SchemaVersion(BaseModel):
@@ -124,5 +156,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     MeetingSeries,
     Meeting,
     Registration,
+    Membership,
     SchemaVersion,
 ]

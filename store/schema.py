@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import peewee
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as run_operations
 
-from store.models import ALL_MODELS, SchemaVersion
+from store.models import ALL_MODELS, Registration, SchemaVersion
 
 # Each step brings the schema from version i to i + 1; append, never edit.
 Migration = Callable[[peewee.Database], None]
@@ -48,6 +50,19 @@ def _count_meeting_writes(db: peewee.Database) -> None:
             untyped.execute_sql(statement)
 
 
+def _add_members(db: peewee.Database) -> None:
+    # A database made at version 1 or later by this code already has the column.
+    columns = {column.name for column in db.get_columns(Registration._meta.table_name)}
+    if "registered_at" not in columns:
+        migrator = SchemaMigrator.from_database(db)
+        run_operations(
+            migrator.add_column(
+                Registration._meta.table_name, "registered_at", Registration.registered_at
+            )
+        )
+    _create_missing_indexes(db)
+
+
 MIGRATIONS: list[Migration] = [
     _initial,
     # 2: the covering (organization, end_time, status, start_time) index of the upcoming feed.
@@ -56,6 +71,9 @@ MIGRATIONS: list[Migration] = [
     _create_missing_indexes,
     # 4: the meeting table's write counter on PostgreSQL.
     _count_meeting_writes,
+    # 5: memberships (a member's idp_id per organization), registration.registered_at, and
+    # the (user, status, meeting) index of a member's upcoming meetings.
+    _add_members,
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

@@ -14,7 +14,12 @@ def _named_values(enum: EnumDescriptor) -> list[str]:
 
 
 def test_every_enum_value_but_unspecified_has_a_legacy_name() -> None:
-    for enum in (pb.ExportColumn.DESCRIPTOR, pb.ReportingDays.DESCRIPTOR, pb.ReportType.DESCRIPTOR):
+    for enum in (
+        pb.ExportColumn.DESCRIPTOR,
+        pb.ReportingDays.DESCRIPTOR,
+        pb.ReportType.DESCRIPTOR,
+        pb.RegistrationState.DESCRIPTOR,
+    ):
         names = [
             value.GetOptions().Extensions[options_pb2.legacy_name]
             for value in enum.values

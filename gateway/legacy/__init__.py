@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.calls import Call
-from gateway.legacy import authenticate, export, upcoming
+from gateway.legacy import authenticate, export, member_upcoming, upcoming
 from gateway.params import Params
 
 
@@ -25,4 +25,5 @@ ENDPOINTS: dict[str, Endpoint] = {
     "Authenticate": Endpoint(authenticate.bind, authenticate.respond),
     "ExportMeetings": Endpoint(export.bind, export.respond),
     "ListUpcomingMeetings": Endpoint(upcoming.bind, upcoming.respond),
+    "ListMemberUpcomingMeetings": Endpoint(member_upcoming.bind, member_upcoming.respond),
 }

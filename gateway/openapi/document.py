@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from gateway.openapi import member
 from gateway.openapi.messages import (
     error_schema,
     export_result_schema,
@@ -40,6 +41,7 @@ def component_schemas(routes: list[Route]) -> dict[str, Schema]:
         "UpcomingMeeting": upcoming_meeting_schema(),
         "GroupLeader": group_leader_schema(),
         "UpcomingMeetingsPage": upcoming_page_schema(),
+        **member.component_schemas(),
     }
     for route in routes:
         if route.body:

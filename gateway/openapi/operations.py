@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from gateway.openapi import member
 from gateway.openapi.examples import UPCOMING_EXAMPLE
 from gateway.openapi.parameters import (
     GATEWAY_PARAMETERS,
@@ -156,6 +157,20 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
             _DEADLINE,
         ),
     ),
+    member.RPC: LegacyOperation(
+        tag="Meetings",
+        summary=member.SUMMARY,
+        description=member.DESCRIPTION,
+        success=member.SUCCESS,
+        errors=(
+            member.INVALID,
+            *_TOKEN_ERRORS,
+            member.NOT_FOUND,
+            ErrorCase(C.INTERNAL, "an unexpected error (the message carries a request id)"),
+            _UNAVAILABLE,
+            _DEADLINE,
+        ),
+    ),
 }
 
 
@@ -204,4 +219,6 @@ def operation(route: Route, routes: list[Route]) -> Schema:
     result["responses"] = {"200": legacy.success(), **dict(sorted(responses.items()))}
     if not legacy.authenticated:
         result["security"] = []
+    if route.rpc_name == member.RPC:
+        member.amend_operation(result)
     return result

@@ -14,6 +14,11 @@ def test_routes_come_from_the_http_annotations_with_additional_bindings() -> Non
             "/api/v2/organizations/{organization_id}/upcoming_meetings",
             "ListUpcomingMeetings",
         ),
+        (
+            "GET",
+            "/api/v2/organizations/{organization_id}/members/{idp_id}/upcoming_meetings",
+            "ListMemberUpcomingMeetings",
+        ),
     }
 
 

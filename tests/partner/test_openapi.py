@@ -68,13 +68,21 @@ def test_path_parameters_carry_their_proto_field_types() -> None:
         assert set(path_parameters) == set(route.path_fields)
         for name in route.path_fields:
             field = route.rpc.input_type.fields_by_name[name]
+            assert path_parameters[name]["required"] is True
+            if field.type == field.TYPE_STRING:  # a member's idp_id
+                schema = path_parameters[name]["schema"]
+                assert (schema["type"], schema["minLength"], schema["maxLength"]) == (
+                    "string",
+                    1,
+                    255,
+                )
+                continue
             assert field.type == field.TYPE_INT64
             assert path_parameters[name]["schema"] == {
                 "type": "integer",
                 "format": "int64",
                 "minimum": 1,
             }
-            assert path_parameters[name]["required"] is True
 
 
 def _query_parameters(method: str, template: str) -> dict[str, Any]:

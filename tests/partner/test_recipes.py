@@ -3,7 +3,8 @@ against a real `meetings serve`, so the README stays true.
 
 The recipes are read from the README's "Calling the gRPC API" section at collection time;
 only the address (127.0.0.1:50051 -> the test server's port) and the program (-> .venv/bin)
-change. $KEY, $TOKEN and $ORG are set in the shell's environment, as a reader would set them.
+change. $KEY, $TOKEN, $ORG and $IDP are set in the shell's environment, as a reader would set
+them.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Account:
     org: int
     key: str
     token: str
+    idp: str = ""
 
 
 def json_messages(output: str) -> list[dict[str, Any]]:
@@ -124,6 +126,14 @@ def expect_upcoming(output: str, account: Account) -> None:
     assert message["meetings"] and all("name" in meeting for meeting in message["meetings"])
 
 
+def expect_member_upcoming(output: str, account: Account) -> None:
+    (message,) = json_messages(output)
+    assert int(_field(message, "current_page")) == 1 and int(message["items"]) == 5
+    for meeting in message.get("meetings", []):
+        assert "name" in meeting["meeting"]
+        assert _field(meeting, "registration_state").startswith("REGISTRATION_STATE_")
+
+
 def expect_export(output: str, account: Account) -> None:
     messages = json_messages(output)
     rows = [row for message in messages for row in message.get("meetings", [])]
@@ -140,6 +150,7 @@ EXPECTATIONS: dict[str, Callable[[str, Account], None]] = {
     "describe": expect_describe,
     f"{SERVICE.full_name}/Authenticate": expect_token,
     f"{SERVICE.full_name}/ListUpcomingMeetings": expect_upcoming,
+    f"{SERVICE.full_name}/ListMemberUpcomingMeetings": expect_member_upcoming,
     f"{SERVICE.full_name}/ExportMeetings": expect_export,
     f"{SERVICE.full_name}/StreamExportMeetings": expect_export,
     "grpc.health.v1.Health/Check": expect_serving,
@@ -169,7 +180,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     demo = run_cli("demo", "--database", url, "--meetings", "60", env=SECRET)
     assert demo.returncode == 0, demo.stderr
     values = cli_values(demo.stdout)
-    org, key = int(values["organization_id"]), values["access_key"]
+    org, key, idp = int(values["organization_id"]), values["access_key"], values["member_idp_id"]
     with serving(url, SECRET) as served:
         # $TOKEN is needed by recipes in any order, so it is minted here, the same way.
         token = json_messages(
@@ -180,7 +191,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 Account(org, key, ""),
             ).stdout
         )[0]["token"]
-        yield Running(served.grpc_target, Account(org, key, token))
+        yield Running(served.grpc_target, Account(org, key, token, idp))
 
 
 def run_recipe(recipe: str, target: str, account: Account) -> subprocess.CompletedProcess[str]:
@@ -191,6 +202,7 @@ def run_recipe(recipe: str, target: str, account: Account) -> subprocess.Complet
         "KEY": account.key,
         "TOKEN": account.token,
         "ORG": str(account.org),
+        "IDP": account.idp,
     }
     return subprocess.run(
         ["bash", "-c", command],

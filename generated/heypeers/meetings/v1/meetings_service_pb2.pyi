@@ -59,6 +59,12 @@ class RowEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROW_ENCODING_UNSPECIFIED: _ClassVar[RowEncoding]
     ROW_ENCODING_TYPED: _ClassVar[RowEncoding]
     ROW_ENCODING_JSON: _ClassVar[RowEncoding]
+
+class RegistrationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REGISTRATION_STATE_UNSPECIFIED: _ClassVar[RegistrationState]
+    REGISTRATION_STATE_REGISTERED: _ClassVar[RegistrationState]
+    REGISTRATION_STATE_WAITLISTED: _ClassVar[RegistrationState]
 EXPORT_COLUMN_UNSPECIFIED: ExportColumn
 EXPORT_COLUMN_NAME: ExportColumn
 EXPORT_COLUMN_MEETING_TYPE: ExportColumn
@@ -93,6 +99,9 @@ REPORT_TYPE_EAP_MEETINGS: ReportType
 ROW_ENCODING_UNSPECIFIED: RowEncoding
 ROW_ENCODING_TYPED: RowEncoding
 ROW_ENCODING_JSON: RowEncoding
+REGISTRATION_STATE_UNSPECIFIED: RegistrationState
+REGISTRATION_STATE_REGISTERED: RegistrationState
+REGISTRATION_STATE_WAITLISTED: RegistrationState
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("access_key",)
@@ -287,3 +296,39 @@ class GroupLeader(_message.Message):
     name: str
     avatar: str
     def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., avatar: _Optional[str] = ...) -> None: ...
+
+class ListMemberUpcomingMeetingsRequest(_message.Message):
+    __slots__ = ("organization_id", "idp_id", "page", "page_size")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    IDP_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    organization_id: int
+    idp_id: str
+    page: int
+    page_size: int
+    def __init__(self, organization_id: _Optional[int] = ..., idp_id: _Optional[str] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListMemberUpcomingMeetingsResponse(_message.Message):
+    __slots__ = ("current_page", "items", "total_items", "total_pages", "meetings")
+    CURRENT_PAGE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PAGES_FIELD_NUMBER: _ClassVar[int]
+    MEETINGS_FIELD_NUMBER: _ClassVar[int]
+    current_page: int
+    items: int
+    total_items: int
+    total_pages: int
+    meetings: _containers.RepeatedCompositeFieldContainer[MemberUpcomingMeeting]
+    def __init__(self, current_page: _Optional[int] = ..., items: _Optional[int] = ..., total_items: _Optional[int] = ..., total_pages: _Optional[int] = ..., meetings: _Optional[_Iterable[_Union[MemberUpcomingMeeting, _Mapping]]] = ...) -> None: ...
+
+class MemberUpcomingMeeting(_message.Message):
+    __slots__ = ("meeting", "registration_state", "registered_at")
+    MEETING_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATION_STATE_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
+    meeting: UpcomingMeeting
+    registration_state: RegistrationState
+    registered_at: _timestamp_pb2.Timestamp
+    def __init__(self, meeting: _Optional[_Union[UpcomingMeeting, _Mapping]] = ..., registration_state: _Optional[_Union[RegistrationState, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

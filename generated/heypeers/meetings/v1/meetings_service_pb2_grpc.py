@@ -27,8 +27,9 @@ if _version_not_supported:
 
 class MeetingsServiceStub:
     """MeetingsService serves an organization's meetings: a column-selectable export of the whole
-    catalogue over any date range, and a paginated feed of upcoming meetings. The HTTP
-    annotations are the legacy REST URLs that the gateway serves for partners.
+    catalogue over any date range, a paginated feed of upcoming meetings, and one member's
+    upcoming schedule. The HTTP annotations are the legacy REST URLs that the gateway serves for
+    partners.
     """
 
     def __init__(self, channel):
@@ -57,12 +58,18 @@ class MeetingsServiceStub:
                 request_serializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListUpcomingMeetingsRequest.SerializeToString,
                 response_deserializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListUpcomingMeetingsResponse.FromString,
                 _registered_method=True)
+        self.ListMemberUpcomingMeetings = channel.unary_unary(
+                '/heypeers.meetings.v1.MeetingsService/ListMemberUpcomingMeetings',
+                request_serializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListMemberUpcomingMeetingsRequest.SerializeToString,
+                response_deserializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListMemberUpcomingMeetingsResponse.FromString,
+                _registered_method=True)
 
 
 class MeetingsServiceServicer:
     """MeetingsService serves an organization's meetings: a column-selectable export of the whole
-    catalogue over any date range, and a paginated feed of upcoming meetings. The HTTP
-    annotations are the legacy REST URLs that the gateway serves for partners.
+    catalogue over any date range, a paginated feed of upcoming meetings, and one member's
+    upcoming schedule. The HTTP annotations are the legacy REST URLs that the gateway serves for
+    partners.
     """
 
     def Authenticate(self, request, context):
@@ -96,6 +103,15 @@ class MeetingsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMemberUpcomingMeetings(self, request, context):
+        """ListMemberUpcomingMeetings returns one page of the upcoming meetings one member of the
+        organization is registered or wait-listed for; the member is named by the id the
+        organization's identity provider gave them (in the URL, percent-encoded).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeetingsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -119,6 +135,11 @@ def add_MeetingsServiceServicer_to_server(servicer, server):
                     request_deserializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListUpcomingMeetingsRequest.FromString,
                     response_serializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListUpcomingMeetingsResponse.SerializeToString,
             ),
+            'ListMemberUpcomingMeetings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMemberUpcomingMeetings,
+                    request_deserializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListMemberUpcomingMeetingsRequest.FromString,
+                    response_serializer=heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListMemberUpcomingMeetingsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'heypeers.meetings.v1.MeetingsService', rpc_method_handlers)
@@ -129,8 +150,9 @@ def add_MeetingsServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class MeetingsService:
     """MeetingsService serves an organization's meetings: a column-selectable export of the whole
-    catalogue over any date range, and a paginated feed of upcoming meetings. The HTTP
-    annotations are the legacy REST URLs that the gateway serves for partners.
+    catalogue over any date range, a paginated feed of upcoming meetings, and one member's
+    upcoming schedule. The HTTP annotations are the legacy REST URLs that the gateway serves for
+    partners.
     """
 
     @staticmethod
@@ -231,6 +253,33 @@ class MeetingsService:
             '/heypeers.meetings.v1.MeetingsService/ListUpcomingMeetings',
             heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListUpcomingMeetingsRequest.SerializeToString,
             heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListUpcomingMeetingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMemberUpcomingMeetings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/heypeers.meetings.v1.MeetingsService/ListMemberUpcomingMeetings',
+            heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListMemberUpcomingMeetingsRequest.SerializeToString,
+            heypeers_dot_meetings_dot_v1_dot_meetings__service__pb2.ListMemberUpcomingMeetingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,77 @@
+"""GET /api/v2/organizations/{organization_id}/members/{idp_id}/upcoming_meetings: one
+member's upcoming schedule, in the legacy shape of the display feed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from gateway.calls import Call
+from gateway.legacy.json import json_body_response
+from gateway.legacy.upcoming import legacy_time, shape_meeting
+from gateway.params import INT32_MAX, Params, blank, parse_int
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
+from heypeers.meetings.v1 import options_pb2
+
+_LOGGER = logging.getLogger(__name__)
+
+# The feed's key a member's meeting leaves out.
+LEFT_OUT_KEY = "meeting_series_id"
+
+
+def _legacy_name(state: int) -> str:
+    value = pb.RegistrationState.DESCRIPTOR.values_by_number[state]
+    return str(value.GetOptions().Extensions[options_pb2.legacy_name])
+
+
+# `waiting_status` of each registration state: null for a place held, else the state's legacy
+# name ("waitlisted"), as the contract writes it.
+WAITING_STATUS = {
+    pb.REGISTRATION_STATE_REGISTERED: None,
+    pb.REGISTRATION_STATE_WAITLISTED: _legacy_name(pb.REGISTRATION_STATE_WAITLISTED),
+}
+
+
+def bind(request: pb.ListMemberUpcomingMeetingsRequest, params: Params) -> None:
+    for field, name in (("page", "page"), ("page_size", "items")):
+        value = params.last(name)
+        if not blank(value):
+            message = f"Parameter {name} must be an integer"
+            setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
+
+
+def shape_member_meeting(member_meeting: pb.MemberUpcomingMeeting) -> dict[str, Any]:
+    """One meeting with exactly the page's keys, in the page's order: the feed's keys but
+    meeting_series_id, then the member's registration."""
+    shaped = shape_meeting(member_meeting.meeting)
+    del shaped[LEFT_OUT_KEY]
+    state = member_meeting.registration_state
+    shaped["waiting_status"] = WAITING_STATUS.get(state)
+    shaped["registered"] = state == pb.REGISTRATION_STATE_REGISTERED
+    shaped["registered_at"] = (
+        legacy_time(member_meeting.registered_at)
+        if member_meeting.HasField("registered_at")
+        else None
+    )
+    return shaped
+
+
+def shape(response: pb.ListMemberUpcomingMeetingsResponse) -> dict[str, Any]:
+    """The legacy document of one page."""
+    return {
+        "current_page": response.current_page,
+        "items": response.items,
+        "total_items": response.total_items,
+        "total_pages": response.total_pages,
+        "meetings": [shape_member_meeting(meeting) for meeting in response.meetings],
+    }
+
+
+async def respond(call: Call, request: pb.ListMemberUpcomingMeetingsRequest) -> web.StreamResponse:
+    response: pb.ListMemberUpcomingMeetingsResponse = await call.unary(
+        "ListMemberUpcomingMeetings", request
+    )
+    return json_body_response(orjson.dumps(shape(response)))
