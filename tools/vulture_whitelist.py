@@ -23,6 +23,7 @@ MeetingsServicer.Authenticate  # gRPC method, called through the generated servi
 MeetingsServicer.ExportMeetings  # gRPC method
 MeetingsServicer.StreamExportMeetings  # gRPC method
 MeetingsServicer.ListUpcomingMeetings  # gRPC method
+MeetingsServicer.ListMemberUpcomingMeetings  # gRPC method
 DatabasePoolCollector.collect  # prometheus-client calls a registered collector's collect()
 ServiceCollector.add_registered_method_handlers  # generated add_*Servicer_to_server calls it
 psycopg2.extensions.connection.autocommit  # set on the schema lock's connection: a driver knob
