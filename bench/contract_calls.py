@@ -38,9 +38,8 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 @dataclass
 class Side:
-    """One running service, as the calls reach it."""
+    """One running service, as the calls reach it: its ports, and a channel to its gRPC."""
 
-    name: str
     service: Service
     channel: grpc.Channel = field(init=False)
 
