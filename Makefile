@@ -160,6 +160,13 @@ BASE ?= HEAD~1
 bench-compare: $(STAMP)
 	$(PY) -m bench.compare --base $(BASE) --database $(firstword $(subst both,sqlite,$(BENCH_DATABASE))) $(COMPARE_ARGS)
 
+# The same requests (REST and gRPC) to the service of BASE and of this checkout, on one demo
+# database (CONTRACT_DATABASE=sqlite|postgres), compared byte for byte: fails on a difference.
+CONTRACT_DATABASE ?= sqlite
+.PHONY: contract-check
+contract-check: $(STAMP)
+	$(PY) -m bench.contract_check --base $(BASE) --database $(CONTRACT_DATABASE) $(CONTRACT_ARGS)
+
 # wrk and h2load (Debian packages) drive the feed under load; without them the harness says
 # so and falls back to Python load clients.
 bench-tools:

@@ -311,12 +311,12 @@ def sqlite_database(
     )
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def _admin(url: str) -> psycopg2.extensions.connection:
+def admin_connection(url: str) -> psycopg2.extensions.connection:
     connection = psycopg2.connect(url)
     connection.autocommit = True
     return connection
@@ -331,7 +331,7 @@ def postgres_database(
     partial = name + "_building"
     started = time.perf_counter()
     built = 0.0
-    with closing(_admin(server_url)) as admin, admin.cursor() as cursor:
+    with closing(admin_connection(server_url)) as admin, admin.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         exists = cursor.fetchone() is not None
         if not exists:
@@ -342,7 +342,7 @@ def postgres_database(
             cursor.execute(f'DROP DATABASE IF EXISTS "{partial}"')
             cursor.execute(f'CREATE DATABASE "{partial}"')
     if not exists:
-        url = _with_database(server_url, partial)
+        url = with_database(server_url, partial)
         db = open_database(url + ("&" if "?" in url else "?") + "max_connections=2")
         try:
             migrate(db)
@@ -350,15 +350,15 @@ def postgres_database(
                 _fill(db, "postgres", meetings, now or datetime.now(UTC))
         finally:
             close_database(db)
-        with closing(_admin(url)) as connection, connection.cursor() as cursor:
+        with closing(admin_connection(url)) as connection, connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-        with closing(_admin(server_url)) as admin, admin.cursor() as cursor:
+        with closing(admin_connection(server_url)) as admin, admin.cursor() as cursor:
             cursor.execute(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
         built = time.perf_counter() - started
         if log:
             print(f"built {name} in {built:.1f}s", flush=True)
     return BenchDatabase(
-        url=_with_database(server_url, name),
+        url=with_database(server_url, name),
         organization_id=ORGANIZATION_ID,
         access_key=ACCESS_KEY,
         meetings=meetings,
@@ -370,7 +370,7 @@ def postgres_database(
 
 def drop_postgres_cache(server_url: str) -> list[str]:
     """Drop every cached bench database on that server; returns their names."""
-    with closing(_admin(server_url)) as admin, admin.cursor() as cursor:
+    with closing(admin_connection(server_url)) as admin, admin.cursor() as cursor:
         cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'meetings_bench_%'")
         names = [row[0] for row in cursor.fetchall()]
         for name in names:

@@ -55,6 +55,16 @@ def _drain(stream: IO[str]) -> None:
         pass
 
 
+def code_environment(source: Path | None) -> dict[str, str]:
+    """The environment a `meetings` command runs in: the bench's signing secret, and the code
+    of `source` (a checkout of another revision) when given, else this checkout's."""
+    env = {**os.environ, "MEETINGS_JWT_SECRET": JWT_SECRET}
+    if source is not None:
+        # Ahead of the installed project: its packages, and the generated code beside them.
+        env["PYTHONPATH"] = os.pathsep.join([str(source), str(source / "generated")])
+    return env
+
+
 @contextmanager
 def serving(
     database_url: str, log_path: Path, *extra: str, source: Path | None = None
@@ -65,10 +75,7 @@ def serving(
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("a")
-    env = {**os.environ, "MEETINGS_JWT_SECRET": JWT_SECRET, "MEETINGS_DATABASE_URL": database_url}
-    if source is not None:
-        # Ahead of the installed project: its packages, and the generated code beside them.
-        env["PYTHONPATH"] = os.pathsep.join([str(source), str(source / "generated")])
+    env = {**code_environment(source), "MEETINGS_DATABASE_URL": database_url}
     process = subprocess.Popen(
         [MEETINGS, "serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0", *extra],
         stdout=subprocess.PIPE,
