@@ -4,8 +4,11 @@ streamed when unpaginated."""
 
 from __future__ import annotations
 
+import calendar
 import logging
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -60,22 +63,76 @@ def parse_legacy_datetime(value: Any, field: str) -> datetime_pb2.DateTime:
     if not isinstance(value, str) or not value.isascii():
         raise BindError(field, message)
     fields = _civil_fields(value)
+    if isinstance(fields, NoSuchDate):
+        # The format is right: say which day is missing from the calendar, not the format.
+        raise BindError(field, f"Invalid {field}: {fields.describe()}")
     if fields is None:
         raise BindError(field, message)
     year, month, day, hours, minutes = fields
     return datetime_pb2.DateTime(year=year, month=month, day=day, hours=hours, minutes=minutes)
 
 
+@dataclass(frozen=True)
+class NoSuchDate:
+    """A legacy date-time in the right format on a day its month does not have."""
+
+    year: int
+    month: int
+    day: int
+
+    def describe(self) -> str:
+        days = calendar.monthrange(self.year, self.month)[1]
+        return (
+            f"the date {self.month:02d}/{self.day:02d}/{self.year:04d} does not exist "
+            f"({MONTH_NAMES[self.month]} {self.year} has {days} days)"
+        )
+
+
+# English whatever the process's locale (calendar.month_name follows it).
+MONTH_NAMES = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+# strptime's own reading of %d; a day it reads but the month lacks is a date that does not exist.
+_DAY = re.compile(r"3[01]|[12][0-9]|0[1-9]|[1-9]")
+
+
 # A page walk sends the same two dates with every page; strptime was ~3% of a page's time in
 # the gateway (profiled), so each text is parsed once.
 @lru_cache(maxsize=1024)
-def _civil_fields(value: str) -> tuple[int, int, int, int, int] | None:
-    """The fields of a legacy date-time text; None when it is not one."""
+def _civil_fields(value: str) -> tuple[int, int, int, int, int] | NoSuchDate | None:
+    """The fields of a legacy date-time text; NoSuchDate when only the day is off the
+    calendar (02/30/2025 08:00 AM); None when it is not in the format."""
+    text = " ".join(value.split()).upper()
     try:
-        parsed = datetime.strptime(" ".join(value.split()).upper(), LEGACY_DATETIME_FORMAT)
+        parsed = datetime.strptime(text, LEGACY_DATETIME_FORMAT)
+    except ValueError:
+        return _missing_day(text)
+    return parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute
+
+
+def _missing_day(text: str) -> NoSuchDate | None:
+    """NoSuchDate when `text` parses with the first of its month instead of its day."""
+    month, slash, rest = text.partition("/")
+    day, slash_too, rest = rest.partition("/")
+    if not (slash and slash_too and _DAY.fullmatch(day)):
+        return None
+    try:
+        parsed = datetime.strptime(f"{month}/01/{rest}", LEGACY_DATETIME_FORMAT)
     except ValueError:
         return None
-    return parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute
+    return NoSuchDate(parsed.year, parsed.month, int(day))
 
 
 def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
