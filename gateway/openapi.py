@@ -284,7 +284,8 @@ PARAMETER_NOTES: Mapping[str, tuple[str, Any]] = {
     "column": (
         "The meeting columns of each row, in this order (each once); in a query string or a "
         "form, a repeated `column[]=` (a plain `column=` works too). Unknown keys are "
-        'ignored; with no known key the answer is `{"success": true, "meetings": []}`.',
+        'ignored; with no known key the answer is `{"success": true, "meetings": []}` in '
+        "JSON, and a 400 listing the accepted keys in CSV or NDJSON.",
         None,
     ),
     "reporting_days": (
@@ -528,8 +529,33 @@ def _custom_needs_both_ends() -> Schema:
     }
 
 
+def _csv_needs_a_column() -> Schema:
+    """CSV or NDJSON without a known column is a 400 (JSON keeps its legacy empty answer).
+    A list counts by its last element: any csv element asks for a column (never looser)."""
+    named = _one_of_words([CSV.name, NDJSON.name], any_case=True)
+    text_format: Schema = {"type": "string", "pattern": f"^{SPACE}*(?:{named}){SPACE}*$"}
+    known: Schema = {"type": "string", "enum": legacy_enum_values(pb.ExportColumn.DESCRIPTOR)}
+    some_known: Schema = {"anyOf": [known, {"type": "array", "contains": known}]}
+    return {
+        "if": {
+            "required": ["format"],
+            "properties": {
+                "format": {"anyOf": [text_format, {"type": "array", "contains": text_format}]}
+            },
+        },
+        "then": {
+            "anyOf": [
+                {"required": [name], "properties": {name: some_known}}
+                for name in ("column", "column[]")
+            ]
+        },
+    }
+
+
 # Rules across the parameters of a body (a query string cannot carry them).
-BODY_RULES: Mapping[str, Schema] = {"ExportMeetings": _custom_needs_both_ends()}
+BODY_RULES: Mapping[str, Schema] = {
+    "ExportMeetings": {"allOf": [_custom_needs_both_ends(), _csv_needs_a_column()]}
+}
 
 
 # Parameters the gateway reads itself (no request field carries them), by RPC, as
@@ -977,7 +1003,8 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
             ErrorCase(
                 C.INVALID_ARGUMENT,
                 "a parameter is invalid (reporting_days, report_type, format, a date not in "
-                "MM/DD/YYYY HH:MM AM/PM or not on the calendar, custom without both dates, a "
+                "MM/DD/YYYY HH:MM AM/PM or not on the calendar, custom without both dates, "
+                "CSV or NDJSON without a known column, a "
                 "page that is not an integer, a body that is neither JSON nor a form, a "
                 "timeout header that is malformed)",
                 "Invalid reporting_days: accepted values are all, all_past, all_upcoming, "

@@ -214,11 +214,21 @@ def column_keys(columns: Iterable[int]) -> list[str]:
     return [COLUMN_KEYS[number] for number in columns if number in COLUMN_KEYS]
 
 
+def no_column_message(export_format: ExportFormat) -> str:
+    return (
+        f"Invalid column: a {export_format.name.upper()} export needs at least one known "
+        f"column; accepted values are {', '.join(COLUMNS)}"
+    )
+
+
 async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
     named = format_parameter(call.params.last("format"))
     export_format = resolve_format(named, call.http.headers.get("Accept"))
     # With no known column the legacy answer is {"success":true,"meetings":[]}, paginated or
-    # not; the stream (which still authorizes and validates) yields no rows for it.
+    # not; the stream (which still authorizes and validates) yields no rows for it. CSV and
+    # NDJSON are not legacy: an empty file would read as "no meetings", so they say why.
+    if not request.columns and export_format is not JSON:
+        raise BindError("column", no_column_message(export_format))
     if request.columns and is_paginated(request):
         response: pb.ExportMeetingsResponse = await call.unary("ExportMeetings", request)
         return page_response(call, request, response, export_format)

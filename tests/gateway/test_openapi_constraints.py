@@ -434,6 +434,34 @@ async def test_the_body_schema_holds_the_custom_range_rule(
     OPENAPI.check_response("POST", EXPORT, response.status, await response.json())
 
 
+COLUMN_BODIES: list[tuple[dict[str, Any], bool]] = [
+    ({"format": "csv"}, False),
+    ({"format": " NDJSON ", "column": ["nope"]}, False),
+    ({"format": ["json", "csv"], "column": "nope"}, False),
+    ({"format": "csv", "column": ["nope", "name"]}, True),
+    ({"format": "ndjson", "column": "status"}, True),
+    ({"format": "json"}, True),
+    ({"format": "", "column": ["nope"]}, True),
+    ({"column": []}, True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "valid"), COLUMN_BODIES)
+async def test_the_body_schema_holds_the_csv_column_rule(
+    gateway: Any, acme: tuple[Organization, str], body: dict[str, Any], valid: bool
+) -> None:
+    org, key = acme
+    token = await _token(gateway, key)
+    admitted = OPENAPI.validator("components", "schemas", "ExportMeetingsBody").is_valid(body)
+    response = await gateway.post(
+        EXPORT.format(organization_id=org.id),
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"},
+    )
+    assert admitted == valid
+    assert response.status == (200 if valid else 400), await response.text()
+
+
 def _documents(method: str, template: str, status: int) -> dict[str, Any]:
     responses = DOCUMENT["paths"][template][method.lower()]["responses"]
     assert str(status) in responses, f"{method} {template} does not document {status}"
