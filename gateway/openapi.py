@@ -42,7 +42,7 @@ from gateway.limits import (
     MAX_TIMEOUT_SECONDS,
     TIMEOUT_HEADER,
 )
-from gateway.params import MAX_VALUES_PER_PARAMETER
+from gateway.params import INT64_MAX, MAX_VALUES_PER_PARAMETER
 from gateway.routes import Route, service_routes
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
@@ -365,8 +365,10 @@ def path_parameters(route: Route) -> list[Schema]:
     for name in route.path_fields:
         schema = value_schema(fields[name])
         if schema["type"] == "integer":
-            # The gateway answers 400 for anything but digits (not 404).
+            # The gateway answers 400 for anything but digits (not 404), and past int64 (a
+            # gRPC caller cannot send more).
             schema["minimum"] = 1
+            schema["maximum"] = INT64_MAX
         parameters.append(
             {
                 "name": name,

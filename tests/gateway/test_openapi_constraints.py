@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from gateway.errors import BindError
+from gateway.handler import path_id
 from gateway.legacy import export, upcoming
 from gateway.legacy.export_formats import FORMATS, format_parameter
 from gateway.limits import GRPC_TIMEOUT_HEADER, TIMEOUT_HEADER, requested_timeout
@@ -33,7 +34,7 @@ from gateway.openapi import (
     char_class,
     counting_pattern,
 )
-from gateway.params import MAX_VALUES_PER_PARAMETER, Params
+from gateway.params import INT64_MAX, MAX_VALUES_PER_PARAMETER, Params
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.errors import InvalidArgument
 from server.upcoming import series_filter_of
@@ -222,6 +223,26 @@ def test_meeting_series_id_is_documented_from_1(value: str | int) -> None:
     assert schema["minimum"] == 1
     assert schema["pattern"] == POSITIVE_INTEGER_STRING_PATTERN
     assert _schema_admits(schema, value) == _series_taken(value)
+
+
+@FAST
+@given(st.integers(min_value=-(2**70), max_value=2**70))
+@example(INT64_MAX)
+@example(INT64_MAX + 1)
+@example(0)
+@example(1)
+def test_organization_ids_are_documented_as_the_gateway_takes_them(number: int) -> None:
+    for template in (EXPORT, UPCOMING):
+        schema = _path_schema(template, "organization_id")
+        assert (schema["minimum"], schema["maximum"]) == (1, INT64_MAX)
+        # 0 passes the path (digits) and is refused by the server: not documented as taken.
+        taken = path_id(str(number)) not in (None, 0)
+        assert _schema_admits(schema, number) == taken
+
+
+def _path_schema(template: str, name: str) -> dict[str, Any]:
+    parameters = DOCUMENT["paths"][template]["get"]["parameters"]
+    return next(p["schema"] for p in parameters if p.get("name") == name and p["in"] == "path")
 
 
 def test_page_sizes_have_no_32_bit_bounds_in_the_document() -> None:
