@@ -4,6 +4,7 @@ streamed when unpaginated."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import logging
 import re
@@ -330,14 +331,26 @@ async def stream_export(
         await send(encoder.end())
         await http.write_eof()
     except grpc.aio.AioRpcError as exc:
-        log.error(
-            "export stream failed after the response started request_id=%s code=%s",
-            call.request_id,
-            exc.code().name,
-        )
+        # The client's own deadline (X-Request-Timeout, passed on) ending its export is not
+        # a failure of the service; nor is a cancel, which only a stopping server sends.
+        ended = CLIENT_ENDED_CODES.get(exc.code())
+        if ended is None:
+            log.error(
+                "export stream failed after the response started request_id=%s code=%s",
+                call.request_id,
+                exc.code().name,
+            )
+        else:
+            level, why = ended
+            log.log(level, "export stream %s request_id=%s", why, call.request_id)
         _end_without_final_chunk(call.http)
     except ConnectionError:
         log.info("client went away during an export request_id=%s", call.request_id)
+    except asyncio.CancelledError:
+        # aiohttp cancels the handler of a client that hung up mid-write (or, past the grace
+        # period, of a stopping gateway): no failure of the export, and no traceback.
+        log.info("export stopped: the client went away request_id=%s", call.request_id)
+        raise
     except Exception:
         # The 200 is gone: the one honest answer left is a truncated body.
         log.exception("export stream failed in the gateway request_id=%s", call.request_id)
@@ -346,6 +359,13 @@ async def stream_export(
         # Stops the server's read when the client went away (a no-op once the stream ended).
         rpc.cancel()
     return http
+
+
+# Codes that end a stream mid-export without anything having failed, and their log level.
+CLIENT_ENDED_CODES = {
+    grpc.StatusCode.DEADLINE_EXCEEDED: (logging.INFO, "ended by the client's deadline"),
+    grpc.StatusCode.CANCELLED: (logging.WARNING, "cancelled by the server"),
+}
 
 
 def _end_without_final_chunk(http: web.Request) -> None:
