@@ -14,7 +14,7 @@ from gateway.calls import REQUEST_ID, Call
 from gateway.errors import BindError, retry_delay, rpc_error_response
 from gateway.legacy import ENDPOINTS
 from gateway.limits import requested_timeout
-from gateway.params import read_params
+from gateway.params import INT64_MAX, read_params
 from gateway.routes import Route
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 
@@ -35,15 +35,27 @@ MAX_FORWARDED_HOPS = 16
 BAD_VALUE_MESSAGE = "A request parameter has a value the service cannot take"
 
 
+def path_id(raw: str) -> int | None:
+    """The id a path segment holds: ASCII digits of a value a gRPC caller can send too (up
+    to int64's maximum), else None. Leading zeros are read past without converting them."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(INT64_MAX)) or int(digits) > INT64_MAX:
+        return None
+    return int(digits)
+
+
 def bind_path(route: Route, request_message: Any, match_info: dict[str, str]) -> None:
     """Path variables into their fields; a non-numeric id is a bad request, not a 404."""
     for name in route.path_fields:
         field = request_message.DESCRIPTOR.fields_by_name[name]
         raw = match_info[name]
         if field.type in _INT_TYPES:
-            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            number = path_id(raw)
+            if number is None:
                 raise BindError(name, f"Path parameter {name} must be a positive integer")
-            setattr(request_message, name, int(raw))
+            setattr(request_message, name, number)
         else:
             setattr(request_message, name, raw)
 

@@ -39,7 +39,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway.calls import REQUEST_ID
-from gateway.handler import Handler
+from gateway.handler import Handler, path_id
 
 METRICS_PATH = "/metrics"
 ACCESS_LOGGER = "meetings.access"
@@ -86,17 +86,29 @@ ACCESS_LOG = logging.getLogger(ACCESS_LOGGER)
 _JSON_LINES = "meetings_json_lines"
 
 
+def _match_info(request: web.BaseRequest) -> web.UrlMappingMatchInfo | None:
+    """The request's routing, or None when it was never routed: aiohttp's parser refused it
+    (a NUL in a header, a header over the limit, a broken request line), and then both a
+    BaseRequest (no attribute) and a Request (an AssertionError) have none."""
+    try:
+        return getattr(request, "match_info", None)
+    except AssertionError:
+        return None
+
+
 def route_label(request: web.BaseRequest) -> str:
     """The route template that matched (never the raw path), or "unmatched"."""
-    match_info = getattr(request, "match_info", None)  # absent when the request did not parse
+    match_info = _match_info(request)
     resource = match_info.route.resource if match_info is not None else None
     return resource.canonical if resource is not None else UNMATCHED_ROUTE
 
 
 def _organization_id(request: web.BaseRequest) -> int | None:
-    match_info = getattr(request, "match_info", None)
+    """The URL's organization id when it is one an organization can have (1 to int64's
+    maximum, as the gateway takes them); None otherwise, so a line never fails to encode."""
+    match_info = _match_info(request)
     value = match_info.get("organization_id") if match_info is not None else None
-    return int(value) if value and value.isascii() and value.isdigit() else None
+    return path_id(value) or None if value else None
 
 
 def access_record(

@@ -13,6 +13,22 @@ from google.type import datetime_pb2
 from server.errors import FieldViolation, InvalidArgument
 from store.timezones import is_time_zone
 
+# English whatever the process's locale (calendar.month_name follows it).
+MONTH_NAMES = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 # Offsets beyond ±18 hours exist in no time zone (ISO 8601 and most libraries stop there).
 MAX_UTC_OFFSET = timedelta(hours=18)
 _RANGES = (
@@ -56,6 +72,25 @@ def _zone_of(
     return None, []
 
 
+def _day_violations(value: datetime_pb2.DateTime, field: str) -> list[FieldViolation]:
+    """A day outside 1..31 is out of range, as other fields; a day its month lacks (Feb 30)
+    is a date that does not exist, worded as the REST API words it."""
+    days = calendar.monthrange(value.year, value.month)[1]
+    if 1 <= value.day <= days:
+        return []
+    if 1 <= value.day <= 31:
+        description = (
+            f"{field}: the date {value.year:04d}-{value.month:02d}-{value.day:02d} does not "
+            f"exist ({MONTH_NAMES[value.month]} {value.year} has {days} days)"
+        )
+    else:
+        description = (
+            f"{field}.day must be 1 to {days} for {value.year:04d}-{value.month:02d}, "
+            f"not {value.day}"
+        )
+    return [FieldViolation(f"{field}.day", description)]
+
+
 def read_civil_time(value: datetime_pb2.DateTime, field: str, default_zone: tzinfo) -> CivilTime:
     """The reading of a DateTime; InvalidArgument names every field that is out of range."""
     violations = []
@@ -68,15 +103,7 @@ def read_civil_time(value: datetime_pb2.DateTime, field: str, default_zone: tzin
                 )
             )
     if 1 <= value.year <= 9999 and 1 <= value.month <= 12:
-        days = calendar.monthrange(value.year, value.month)[1]
-        if not 1 <= value.day <= days:
-            violations.append(
-                FieldViolation(
-                    f"{field}.day",
-                    f"{field}.day must be 1 to {days} for {value.year:04d}-{value.month:02d}, "
-                    f"not {value.day}",
-                )
-            )
+        violations += _day_violations(value, field)
     zone, zone_violations = _zone_of(value, field)
     violations += zone_violations
     if violations:

@@ -18,20 +18,30 @@ the kernel switching threads). Each RPC's handler then runs
 `LoopContext` gives the handlers the part of grpc.ServicerContext they use, safely from
 either place; what must be awaited (initial metadata, an abort) is done by the loop after the
 handler returns or raises.
+
+A stream's client may leave at any moment (a cancel, a deadline, a dropped connection). gRPC's
+core then refuses what the loop still sends, and grpcio logs the refusal as an ERROR unless it
+has already learnt that the client left: a race. Streams therefore write their messages
+themselves and wait, on a refusal, for the cancellation gRPC is about to deliver (see _sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
+from google.rpc import code_pb2, status_pb2
+from grpc._cython import cygrpc  # type: ignore[attr-defined]
+from grpc_status import rpc_status
 
+from server.errors import DEADLINE_MESSAGE
 from server.method_handlers import Behavior, rewrapped
 
 T = TypeVar("T")
@@ -40,6 +50,16 @@ if TYPE_CHECKING:  # grpc-stubs' generics, not subscriptable at run time
     GenericHandler = grpc.GenericRpcHandler[Any, Any]
 Metadata = tuple[tuple[str, str | bytes], ...]
 _END = object()
+_LOGGER = logging.getLogger(__name__)
+# grpcio's error for a batch of operations its core refused (not in grpcio's typed API). Left
+# to gRPC, it is logged as an ERROR with a traceback, unless gRPC has already learnt that the
+# client left: a race that a stream cancelled mid-write loses now and then.
+BATCH_REFUSED: type[Exception] = cygrpc.ExecuteBatchError
+# How long a refused send waits for gRPC to cancel the RPC (it comes within milliseconds).
+CANCELLATION_GRACE_SECONDS = 1.0
+DEADLINE_STATUS = rpc_status.to_status(
+    status_pb2.Status(code=code_pb2.DEADLINE_EXCEEDED, message=DEADLINE_MESSAGE)
+)
 
 
 class Aborted(Exception):
@@ -213,12 +233,12 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
 
     def _stream(
         self, behavior: Callable[[Any, Any], Iterator[Any]]
-    ) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]:
+    ) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Coroutine[Any, Any, None]]:
         slots = self._slots
 
-        async def handle(
-            request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
+        # A coroutine that writes each message itself (not an async generator that gRPC
+        # drains): a write refused because the client left is then ours to handle.
+        async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
             call = LoopContext(context)
             loop = asyncio.get_running_loop()
             # A slot before a thread: past the limit a stream waits, as on a full pool.
@@ -227,11 +247,15 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
             messages: Any = behavior(request, call)  # a generator: nothing has run yet
             try:
                 while (message := await loop.run_in_executor(thread, _next, messages)) is not _END:
-                    await call.send_pending(context)
-                    yield message
-                await call.send_pending(context)
+                    await _sent(call.send_pending(context))
+                    await _sent(context.write(message))
+                await _sent(call.send_pending(context))
+                if not call.is_active():
+                    # The handler stops once the deadline passed, a moment before gRPC's
+                    # core cancels the call: what it sent is not the whole answer.
+                    raise Aborted(DEADLINE_STATUS)
             except Aborted as aborted:
-                await call.abort(context, aborted)
+                await _abort_ended(call, context, aborted)
             finally:
                 # On the stream's own thread, after any read still running there: closing the
                 # generator runs its cleanup (the reader closed, the connection given back).
@@ -240,6 +264,32 @@ class LoopHandlers(grpc.GenericRpcHandler):  # type: ignore[type-arg]
                 thread.shutdown(wait=False)
 
         return handle
+
+
+async def _sent(sending: Awaitable[None]) -> None:
+    """Await a send to the client. gRPC's core refuses it once the call has ended (the client
+    cancelled, its deadline passed, the connection dropped), and gRPC cancels this RPC's task
+    as soon as it learns why: the refusal waits for that cancellation, which ends the RPC as
+    cancelled (no error logged). Refused without one, it is a real failure, and raised."""
+    try:
+        await sending
+    except BATCH_REFUSED:
+        await asyncio.sleep(CANCELLATION_GRACE_SECONDS)
+        raise
+
+
+async def _abort_ended(
+    call: LoopContext, context: grpc.aio.ServicerContext[Any, Any], aborted: Aborted
+) -> None:
+    """Send the status a handler aborted with. If the call ended first (the client's deadline
+    passed as the export's query was stopped by it), there is no one left to tell: gRPC then
+    ends the RPC as aborted, without logging the refused status as an error."""
+    await _sent(call.send_pending(context))
+    status = aborted.status
+    try:
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    except BATCH_REFUSED:
+        _LOGGER.debug("status %s not sent: the call had ended", status.code)
 
 
 class ServiceCollector:

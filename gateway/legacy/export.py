@@ -4,8 +4,12 @@ streamed when unpaginated."""
 
 from __future__ import annotations
 
+import asyncio
+import calendar
 import logging
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -60,22 +64,76 @@ def parse_legacy_datetime(value: Any, field: str) -> datetime_pb2.DateTime:
     if not isinstance(value, str) or not value.isascii():
         raise BindError(field, message)
     fields = _civil_fields(value)
+    if isinstance(fields, NoSuchDate):
+        # The format is right: say which day is missing from the calendar, not the format.
+        raise BindError(field, f"Invalid {field}: {fields.describe()}")
     if fields is None:
         raise BindError(field, message)
     year, month, day, hours, minutes = fields
     return datetime_pb2.DateTime(year=year, month=month, day=day, hours=hours, minutes=minutes)
 
 
+@dataclass(frozen=True)
+class NoSuchDate:
+    """A legacy date-time in the right format on a day its month does not have."""
+
+    year: int
+    month: int
+    day: int
+
+    def describe(self) -> str:
+        days = calendar.monthrange(self.year, self.month)[1]
+        return (
+            f"the date {self.month:02d}/{self.day:02d}/{self.year:04d} does not exist "
+            f"({MONTH_NAMES[self.month]} {self.year} has {days} days)"
+        )
+
+
+# English whatever the process's locale (calendar.month_name follows it).
+MONTH_NAMES = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+# strptime's own reading of %d; a day it reads but the month lacks is a date that does not exist.
+_DAY = re.compile(r"3[01]|[12][0-9]|0[1-9]|[1-9]")
+
+
 # A page walk sends the same two dates with every page; strptime was ~3% of a page's time in
 # the gateway (profiled), so each text is parsed once.
 @lru_cache(maxsize=1024)
-def _civil_fields(value: str) -> tuple[int, int, int, int, int] | None:
-    """The fields of a legacy date-time text; None when it is not one."""
+def _civil_fields(value: str) -> tuple[int, int, int, int, int] | NoSuchDate | None:
+    """The fields of a legacy date-time text; NoSuchDate when only the day is off the
+    calendar (02/30/2025 08:00 AM); None when it is not in the format."""
+    text = " ".join(value.split()).upper()
     try:
-        parsed = datetime.strptime(" ".join(value.split()).upper(), LEGACY_DATETIME_FORMAT)
+        parsed = datetime.strptime(text, LEGACY_DATETIME_FORMAT)
+    except ValueError:
+        return _missing_day(text)
+    return parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute
+
+
+def _missing_day(text: str) -> NoSuchDate | None:
+    """NoSuchDate when `text` parses with the first of its month instead of its day."""
+    month, slash, rest = text.partition("/")
+    day, slash_too, rest = rest.partition("/")
+    if not (slash and slash_too and _DAY.fullmatch(day)):
+        return None
+    try:
+        parsed = datetime.strptime(f"{month}/01/{rest}", LEGACY_DATETIME_FORMAT)
     except ValueError:
         return None
-    return parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute
+    return NoSuchDate(parsed.year, parsed.month, int(day))
 
 
 def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
@@ -157,11 +215,21 @@ def column_keys(columns: Iterable[int]) -> list[str]:
     return [COLUMN_KEYS[number] for number in columns if number in COLUMN_KEYS]
 
 
+def no_column_message(export_format: ExportFormat) -> str:
+    return (
+        f"Invalid column: a {export_format.name.upper()} export needs at least one known "
+        f"column; accepted values are {', '.join(COLUMNS)}"
+    )
+
+
 async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
     named = format_parameter(call.params.last("format"))
     export_format = resolve_format(named, call.http.headers.get("Accept"))
     # With no known column the legacy answer is {"success":true,"meetings":[]}, paginated or
-    # not; the stream (which still authorizes and validates) yields no rows for it.
+    # not; the stream (which still authorizes and validates) yields no rows for it. CSV and
+    # NDJSON are not legacy: an empty file would read as "no meetings", so they say why.
+    if not request.columns and export_format is not JSON:
+        raise BindError("column", no_column_message(export_format))
     if request.columns and is_paginated(request):
         response: pb.ExportMeetingsResponse = await call.unary("ExportMeetings", request)
         return page_response(call, request, response, export_format)
@@ -263,14 +331,26 @@ async def stream_export(
         await send(encoder.end())
         await http.write_eof()
     except grpc.aio.AioRpcError as exc:
-        log.error(
-            "export stream failed after the response started request_id=%s code=%s",
-            call.request_id,
-            exc.code().name,
-        )
+        # The client's own deadline (X-Request-Timeout, passed on) ending its export is not
+        # a failure of the service; nor is a cancel, which only a stopping server sends.
+        ended = CLIENT_ENDED_CODES.get(exc.code())
+        if ended is None:
+            log.error(
+                "export stream failed after the response started request_id=%s code=%s",
+                call.request_id,
+                exc.code().name,
+            )
+        else:
+            level, why = ended
+            log.log(level, "export stream %s request_id=%s", why, call.request_id)
         _end_without_final_chunk(call.http)
     except ConnectionError:
         log.info("client went away during an export request_id=%s", call.request_id)
+    except asyncio.CancelledError:
+        # aiohttp cancels the handler of a client that hung up mid-write (or, past the grace
+        # period, of a stopping gateway): no failure of the export, and no traceback.
+        log.info("export stopped: the client went away request_id=%s", call.request_id)
+        raise
     except Exception:
         # The 200 is gone: the one honest answer left is a truncated body.
         log.exception("export stream failed in the gateway request_id=%s", call.request_id)
@@ -279,6 +359,13 @@ async def stream_export(
         # Stops the server's read when the client went away (a no-op once the stream ended).
         rpc.cancel()
     return http
+
+
+# Codes that end a stream mid-export without anything having failed, and their log level.
+CLIENT_ENDED_CODES = {
+    grpc.StatusCode.DEADLINE_EXCEEDED: (logging.INFO, "ended by the client's deadline"),
+    grpc.StatusCode.CANCELLED: (logging.WARNING, "cancelled by the server"),
+}
 
 
 def _end_without_final_chunk(http: web.Request) -> None:

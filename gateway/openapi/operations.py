@@ -117,7 +117,8 @@ LEGACY_OPERATIONS: Mapping[str, LegacyOperation] = {
             ErrorCase(
                 C.INVALID_ARGUMENT,
                 "a parameter is invalid (reporting_days, report_type, format, a date not in "
-                "MM/DD/YYYY HH:MM AM/PM or not on the calendar, custom without both dates, a "
+                "MM/DD/YYYY HH:MM AM/PM or not on the calendar, custom without both dates, "
+                "CSV or NDJSON without a known column, a "
                 "page that is not an integer, a body that is neither JSON nor a form, a "
                 "timeout header that is malformed)",
                 "Invalid reporting_days: accepted values are all, all_past, all_upcoming, "

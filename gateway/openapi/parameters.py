@@ -7,7 +7,7 @@ from typing import Any
 
 from google.protobuf import descriptor
 
-from gateway.legacy.export_formats import FORMATS
+from gateway.legacy.export_formats import CSV, FORMATS, NDJSON
 from gateway.limits import GRPC_TIMEOUT_HEADER, MAX_TIMEOUT_SECONDS, TIMEOUT_HEADER
 from gateway.openapi.patterns import (
     GRPC_TIMEOUT_PATTERN,
@@ -27,7 +27,7 @@ from gateway.openapi.values import (
     ref,
     value_schema,
 )
-from gateway.params import MAX_VALUES_PER_PARAMETER
+from gateway.params import INT64_MAX, MAX_VALUES_PER_PARAMETER
 from gateway.routes import Route
 
 # Request fields the gateway fills itself; partners never send them.
@@ -41,7 +41,8 @@ PARAMETER_NOTES: Mapping[str, tuple[str, Any]] = {
     "column": (
         "The meeting columns of each row, in this order (each once); in a query string or a "
         "form, a repeated `column[]=` (a plain `column=` works too). Unknown keys are "
-        'ignored; with no known key the answer is `{"success": true, "meetings": []}`.',
+        'ignored; with no known key the answer is `{"success": true, "meetings": []}` in '
+        "JSON, and a 400 listing the accepted keys in CSV or NDJSON.",
         None,
     ),
     "reporting_days": (
@@ -121,8 +122,10 @@ def path_parameters(route: Route) -> list[Schema]:
     for name in route.path_fields:
         schema = value_schema(fields[name])
         if schema["type"] == "integer":
-            # The gateway answers 400 for anything but digits (not 404).
+            # The gateway answers 400 for anything but digits (not 404), and past int64 (a
+            # gRPC caller cannot send more).
             schema["minimum"] = 1
+            schema["maximum"] = INT64_MAX
         parameters.append(
             {
                 "name": name,
@@ -285,8 +288,33 @@ def _custom_needs_both_ends() -> Schema:
     }
 
 
+def _csv_needs_a_column() -> Schema:
+    """CSV or NDJSON without a known column is a 400 (JSON keeps its legacy empty answer).
+    A list counts by its last element: any csv element asks for a column (never looser)."""
+    named = one_of_words([CSV.name, NDJSON.name], any_case=True)
+    text_format: Schema = {"type": "string", "pattern": f"^{SPACE}*(?:{named}){SPACE}*$"}
+    known: Schema = {"type": "string", "enum": export_columns()}
+    some_known: Schema = {"anyOf": [known, {"type": "array", "contains": known}]}
+    return {
+        "if": {
+            "required": ["format"],
+            "properties": {
+                "format": {"anyOf": [text_format, {"type": "array", "contains": text_format}]}
+            },
+        },
+        "then": {
+            "anyOf": [
+                {"required": [name], "properties": {name: some_known}}
+                for name in ("column", "column[]")
+            ]
+        },
+    }
+
+
 # Rules across the parameters of a body (a query string cannot carry them).
-BODY_RULES: Mapping[str, Schema] = {"ExportMeetings": _custom_needs_both_ends()}
+BODY_RULES: Mapping[str, Schema] = {
+    "ExportMeetings": {"allOf": [_custom_needs_both_ends(), _csv_needs_a_column()]}
+}
 
 
 # Parameters the gateway reads itself (no request field carries them), by RPC, as

@@ -156,6 +156,11 @@ async def test_a_failure_mid_stream_leaves_a_truncated_body_and_logs_the_request
     assert b"SELECT" not in received
     messages = [record.getMessage() for record in caplog.records]
     assert any("export stream failed" in m and request_id in m for m in messages)
+    # A real failure stays an ERROR (a client leaving is only INFO).
+    assert any(
+        r.levelno == logging.ERROR and "export stream failed" in r.getMessage()
+        for r in caplog.records
+    )
     assert any("StreamExportMeetings" in m and request_id in m for m in messages)
     assert reader_spy.last.closed.is_set()
 

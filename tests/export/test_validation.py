@@ -52,7 +52,10 @@ async def error_of(gateway: Any, method: str, **kwargs: Any) -> tuple[int, dict[
         ({"reporting_days": "ALL"}, ["reporting_days", "all_upcoming"]),
         ({"report_type": "vip"}, ["report_type", "all_meetings, eap_meetings"]),
         ({"start_time": "2025-11-01 08:00"}, ["Invalid start_time", FORMAT_HINT]),
-        ({"end_time": "11/31/2025 08:00 AM"}, ["Invalid end_time", FORMAT_HINT]),
+        (
+            {"end_time": "11/31/2025 08:00 AM"},
+            ["Invalid end_time: the date 11/31/2025 does not exist (November 2025 has 30 days)"],
+        ),
         ({"start_time": "13/01/2025 08:00 AM"}, ["Invalid start_time", FORMAT_HINT]),
         ({"start_time": "11/01/2025 13:00 PM"}, ["Invalid start_time", FORMAT_HINT]),
         ({"page": "two"}, ["Parameter page must be an integer"]),
@@ -100,6 +103,52 @@ async def test_invalid_json_values_are_400(gateway: Any, body: Any, must_say: st
     status, error = await error_of(gateway, "POST", json=body)
     assert status == 400
     assert must_say in error["error"]
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("02/30/2025 08:00 AM", "February 2025 has 28 days"),
+        ("2/29/2023 8:00 pm", "February 2023 has 28 days"),
+        ("04/31/2026  11:59 PM", "April 2026 has 30 days"),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_date_that_does_not_exist_is_named_and_the_format_is_not_blamed(
+    gateway: Any, text: str, days: str, method: str
+) -> None:
+    fields = {"reporting_days": "custom", "start_time": text, "end_time": "12/31/2026 08:00 AM"}
+    sent = {"params": fields} if method == "GET" else {"json": {**fields, "column": ["name"]}}
+    status, body = await error_of(gateway, method, **sent)
+    month, day, year = text.split()[0].split("/")
+    assert status == 400
+    assert body == {
+        "error": f"Invalid start_time: the date {int(month):02d}/{int(day):02d}/{year} "
+        f"does not exist ({days})"
+    }
+    assert FORMAT_HINT not in body["error"]
+
+
+@pytest.mark.parametrize("rpc", ["ExportMeetings", "StreamExportMeetings"])
+def test_grpc_names_a_date_that_does_not_exist_as_rest_does(
+    stub: pb_grpc.MeetingsServiceStub, loaded: None, rpc: str
+) -> None:
+    request = getattr(pb, f"{rpc}Request")(
+        organization_id=ORG_ID,
+        columns=[pb.EXPORT_COLUMN_NAME],
+        reporting_days=CUSTOM,
+        start_time=civil(year=2025, month=2, day=30),
+        end_time=civil(year=2025, month=3, day=1),
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        result = getattr(stub, rpc)(request, metadata=grpc_token(stub))
+        if rpc == "StreamExportMeetings":
+            list(result)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    message = "start_time: the date 2025-02-30 does not exist (February 2025 has 28 days)"
+    assert raised.value.details() == message
+    assert violations_of(raised.value) == {"start_time.day": message}
 
 
 @pytest.mark.usefixtures("loaded")
@@ -168,7 +217,9 @@ CUSTOM = pb.REPORTING_DAYS_CUSTOM
         (
             {"start_time": civil(month=2, day=29), "end_time": civil(year=0)},
             {
-                "start_time.day": "start_time.day must be 1 to 28 for 2026-02, not 29",
+                "start_time.day": (
+                    "start_time: the date 2026-02-29 does not exist (February 2026 has 28 days)"
+                ),
                 "end_time.year": "end_time.year must be 1 to 9999, not 0",
             },
         ),

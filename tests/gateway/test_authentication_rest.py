@@ -143,6 +143,54 @@ async def test_a_non_numeric_organization_id_is_a_clear_error(gateway: Any) -> N
     }
 
 
+INT64_MAX = 2**63 - 1
+PATH_ERROR = "Path parameter organization_id must be a positive integer"
+
+
+@pytest.mark.parametrize("org_id", [str(INT64_MAX), "1" + "0" * 18, "0" * 30 + "7"])
+@pytest.mark.parametrize(("method", "template"), PROTECTED_URLS)
+async def test_any_int64_organization_id_is_answered_as_grpc_answers_it(
+    gateway: Any,
+    stub: pb_grpc.MeetingsServiceStub,
+    acme: tuple[Organization, str],
+    org_id: str,
+    method: str,
+    template: str,
+) -> None:
+    _, key = acme
+    token = await token_via_rest(gateway, key)
+    rest = await gateway.request(
+        method,
+        template.format(org=org_id),
+        params=[("column[]", "name")] if "export" in template else [],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with pytest.raises(grpc.RpcError) as direct:
+        stub.ListUpcomingMeetings(
+            pb.ListUpcomingMeetingsRequest(organization_id=int(org_id)),
+            metadata=[("authorization", f"Bearer {token}")],
+        )
+    assert direct.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert rest.status == 401
+    assert await rest.json() == {"error": direct.value.details()} == {"error": "Not Authorized"}
+
+
+@pytest.mark.parametrize("org_id", [str(INT64_MAX + 1), str(2**64), "9" * 40])
+@pytest.mark.parametrize(("method", "template"), PROTECTED_URLS)
+async def test_an_organization_id_past_int64_is_a_bad_request(
+    gateway: Any, acme: tuple[Organization, str], org_id: str, method: str, template: str
+) -> None:
+    _, key = acme
+    token = await token_via_rest(gateway, key)
+    rest = await gateway.request(
+        method, template.format(org=org_id), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert rest.status == (422 if "upcoming" in template else 400)
+    assert await rest.json() == {"error": PATH_ERROR}
+    with pytest.raises(ValueError):  # gRPC cannot even carry it
+        pb.ListUpcomingMeetingsRequest(organization_id=int(org_id))
+
+
 async def test_an_unknown_url_is_a_json_404(gateway: Any) -> None:
     response = await gateway.get("/api/v2/nothing")
     assert response.status == 404

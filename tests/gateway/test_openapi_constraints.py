@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from gateway.errors import BindError
+from gateway.handler import path_id
 from gateway.legacy import export, upcoming
 from gateway.legacy.export_formats import FORMATS, format_parameter
 from gateway.limits import GRPC_TIMEOUT_HEADER, TIMEOUT_HEADER, requested_timeout
@@ -32,7 +33,7 @@ from gateway.openapi.patterns import (
     TIMEOUT_SECONDS_PATTERN,
     char_class,
 )
-from gateway.params import MAX_VALUES_PER_PARAMETER, Params
+from gateway.params import INT64_MAX, MAX_VALUES_PER_PARAMETER, Params
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.errors import InvalidArgument
 from server.upcoming import series_filter_of
@@ -221,6 +222,26 @@ def test_meeting_series_id_is_documented_from_1(value: str | int) -> None:
     assert schema["minimum"] == 1
     assert schema["pattern"] == POSITIVE_INTEGER_STRING_PATTERN
     assert _schema_admits(schema, value) == _series_taken(value)
+
+
+@FAST
+@given(st.integers(min_value=-(2**70), max_value=2**70))
+@example(INT64_MAX)
+@example(INT64_MAX + 1)
+@example(0)
+@example(1)
+def test_organization_ids_are_documented_as_the_gateway_takes_them(number: int) -> None:
+    for template in (EXPORT, UPCOMING):
+        schema = _path_schema(template, "organization_id")
+        assert (schema["minimum"], schema["maximum"]) == (1, INT64_MAX)
+        # 0 passes the path (digits) and is refused by the server: not documented as taken.
+        taken = path_id(str(number)) not in (None, 0)
+        assert _schema_admits(schema, number) == taken
+
+
+def _path_schema(template: str, name: str) -> dict[str, Any]:
+    parameters = DOCUMENT["paths"][template]["get"]["parameters"]
+    return next(p["schema"] for p in parameters if p.get("name") == name and p["in"] == "path")
 
 
 def test_page_sizes_have_no_32_bit_bounds_in_the_document() -> None:
@@ -423,6 +444,34 @@ async def test_the_body_schema_holds_the_custom_range_rule(
     assert admitted == valid
     assert response.status == (200 if valid else 400), await response.text()
     OPENAPI.check_response("POST", EXPORT, response.status, await response.json())
+
+
+COLUMN_BODIES: list[tuple[dict[str, Any], bool]] = [
+    ({"format": "csv"}, False),
+    ({"format": " NDJSON ", "column": ["nope"]}, False),
+    ({"format": ["json", "csv"], "column": "nope"}, False),
+    ({"format": "csv", "column": ["nope", "name"]}, True),
+    ({"format": "ndjson", "column": "status"}, True),
+    ({"format": "json"}, True),
+    ({"format": "", "column": ["nope"]}, True),
+    ({"column": []}, True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "valid"), COLUMN_BODIES)
+async def test_the_body_schema_holds_the_csv_column_rule(
+    gateway: Any, acme: tuple[Organization, str], body: dict[str, Any], valid: bool
+) -> None:
+    org, key = acme
+    token = await _token(gateway, key)
+    admitted = OPENAPI.validator("components", "schemas", "ExportMeetingsBody").is_valid(body)
+    response = await gateway.post(
+        EXPORT.format(organization_id=org.id),
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"},
+    )
+    assert admitted == valid
+    assert response.status == (200 if valid else 400), await response.text()
 
 
 def _documents(method: str, template: str, status: int) -> dict[str, Any]:

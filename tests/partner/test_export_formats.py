@@ -263,14 +263,49 @@ async def test_a_posted_page_has_its_metadata_headers_but_no_links(
     assert len((await response.read()).splitlines()) == 2
 
 
-async def test_no_known_column_is_an_empty_file(gateway: Any, headers: dict[str, str]) -> None:
-    for extra in ((), (("per_page", "2"),)):
-        for export_format in ("csv", "ndjson"):
-            response, body = await fetch(
-                gateway, headers, query(["nope"], *extra, ("format", export_format))
-            )
-            assert body == b""
-            assert "X-Total-Count" not in response.headers
+NO_COLUMN = (
+    "Invalid column: a {} export needs at least one known column; accepted values are "
+    + ", ".join(ALL_COLUMNS)
+)
+
+
+@pytest.mark.parametrize("paging", [(), (("per_page", "2"),)], ids=["streamed", "paginated"])
+@pytest.mark.parametrize(
+    ("export_format", "accept"),
+    [("csv", None), ("ndjson", None), (None, "text/csv"), (None, "application/x-ndjson")],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_no_known_column_in_csv_or_ndjson_is_a_400_listing_the_columns(
+    gateway: Any,
+    headers: dict[str, str],
+    paging: tuple[tuple[str, str], ...],
+    export_format: str | None,
+    accept: str | None,
+    method: str,
+) -> None:
+    fields = [
+        ("column[]", "nope"),
+        *paging,
+        *([("format", export_format)] if export_format else []),
+    ]
+    extra = {**IDENTITY, **({"Accept": accept} if accept else {})}
+    if method == "GET":
+        response = await gateway.get(EXPORT_URL, params=fields, headers={**headers, **extra})
+    else:
+        body = {name.removesuffix("[]"): value for name, value in fields}
+        response = await gateway.post(EXPORT_URL, json=body, headers={**headers, **extra})
+    chosen = export_format or ("csv" if accept == "text/csv" else "ndjson")
+    assert response.status == 400
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert await response.json() == {"error": NO_COLUMN.format(chosen.upper())}
+
+
+@pytest.mark.parametrize("paging", [(), (("per_page", "2"),)], ids=["streamed", "paginated"])
+async def test_no_known_column_in_json_keeps_the_legacy_empty_answer(
+    gateway: Any, headers: dict[str, str], paging: tuple[tuple[str, str], ...]
+) -> None:
+    _, body = await fetch(gateway, headers, query(["nope"], *paging, ("format", "json")))
+    assert body == b'{"success":true,"meetings":[]}'
 
 
 # --- CSV details ---------------------------------------------------------------------------

@@ -236,6 +236,69 @@ async def test_failed_requests_are_logged_with_their_status(
     assert statuses == [(UPCOMING_ROUTE, 401), ("unmatched", 405)]
 
 
+@pytest.mark.parametrize(
+    ("org_id", "logged"),
+    [
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**64), None),  # orjson cannot write it; nor is it an id anyone can have
+        ("9" * 5000, None),  # past Python's own int() limit for text
+        ("0", None),
+    ],
+)
+async def test_every_organization_id_in_the_url_gets_its_line(
+    partner_gateway: Any, access_lines: pytest.LogCaptureFixture, org_id: str, logged: int | None
+) -> None:
+    await partner_gateway.get(
+        f"/api/v2/organizations/{org_id}/upcoming_meetings", headers=rid("big-org-1")
+    )
+    ((level, line, _),) = await _access(access_lines, "big-org-1")
+    assert level == logging.INFO
+    assert (line["route"], line["organization_id"]) == (UPCOMING_ROUTE, logged)
+
+
+def _unrouted_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [
+        json.loads(record.getMessage())
+        for record in caplog.records
+        if record.name == ACCESS_LOGGER and '"request_id":null' in record.getMessage()
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+        b"GET /healthz HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",  # TLS on the plain port
+    ],
+    ids=["nul-in-header", "header-over-limit", "bad-request-line", "tls-hello"],
+)
+async def test_a_request_the_parser_refuses_still_gets_its_line(
+    partner_gateway: Any, access_lines: pytest.LogCaptureFixture, raw: bytes
+) -> None:
+    server = partner_gateway.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+    assert answer.split(b" ", 2)[1] == b"400", answer
+    for _ in range(500):
+        lines = _unrouted_lines(access_lines)
+        if lines:
+            break
+        await asyncio.sleep(0.01)
+    assert [(line["route"], line["status"], line["organization_id"]) for line in lines] == [
+        ("unmatched", 400, None)
+    ]
+    # (aiohttp itself logs the parser's refusal; the line must not fail after it.)
+    failures = [r for r in access_lines.records if r.exc_info and r.exc_info[0] is not None]
+    assert not [r for r in failures if issubclass(r.exc_info[0], (AssertionError, TypeError))]  # type: ignore[index]
+
+
 def test_configure_access_log_writes_bare_json_lines() -> None:
     logger = logging.getLogger(ACCESS_LOGGER)
     saved = (logger.level, logger.propagate)

@@ -82,6 +82,7 @@ def test_path_parameters_carry_their_proto_field_types() -> None:
                 "type": "integer",
                 "format": "int64",
                 "minimum": 1,
+                "maximum": 2**63 - 1,  # what a gRPC caller can send, and the gateway takes
             }
 
 

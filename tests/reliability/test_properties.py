@@ -78,7 +78,13 @@ def test_parse_legacy_datetime_gives_a_civil_time_or_a_bind_error(value: Any) ->
     try:
         parsed = parse_legacy_datetime(value, "start_time")
     except BindError as exc:
-        assert exc.field == "start_time" and "MM/DD/YYYY HH:MM AM/PM" in exc.description
+        assert exc.field == "start_time"
+        if "does not exist" in exc.description:
+            # The format was right: only the day is missing from its month.
+            assert isinstance(value, str)
+            assert LEGACY.fullmatch(" ".join(value.split()).upper())
+        else:
+            assert "MM/DD/YYYY HH:MM AM/PM" in exc.description
         return
     assert isinstance(value, str)
     assert LEGACY.fullmatch(" ".join(value.split()).upper())

@@ -3,7 +3,9 @@ their thread."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +56,12 @@ class Recorder:
             self.closed_on.append(threading.current_thread().name)
             self.closed.set()
 
+    def until_deadline(self, request: bytes, context: Any) -> Iterator[bytes]:
+        """As the export: sends while the call is active, then stops."""
+        while context.is_active():
+            yield b"row"
+            time.sleep(0.001)
+
     def held(self, request: bytes, context: Any) -> Iterator[bytes]:
         self.started.set()
         yield b"first"
@@ -78,6 +86,7 @@ def channel(recorder: Recorder) -> Iterator[grpc.Channel]:
                     "Refuse": grpc.unary_unary_rpc_method_handler(recorder.refuse),
                     "Rows": grpc.unary_stream_rpc_method_handler(recorder.rows),
                     "Held": grpc.unary_stream_rpc_method_handler(recorder.held),
+                    "UntilDeadline": grpc.unary_stream_rpc_method_handler(recorder.until_deadline),
                 },
             )
         ],
@@ -148,6 +157,22 @@ def test_a_cancelled_stream_is_closed_on_its_thread(
     assert recorder.closed.wait(WAIT)
     assert recorder.closed_on == [recorder.threads["rows"][0]]
     assert len(recorder.threads["rows"]) < 1_000_000
+
+
+def test_a_stream_cut_by_its_deadline_never_ends_as_a_success(
+    channel: grpc.Channel, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The handler stops when its deadline passes, a moment before gRPC's core cancels the
+    # call: ending it normally there would tell the client that the cut stream was whole.
+    caplog.set_level(logging.DEBUG)
+    for deadline in (0.01, 0.02, 0.03) * 15:
+        rows = stream(channel, "UntilDeadline")(b"", timeout=deadline)
+        with pytest.raises(grpc.RpcError) as cut:
+            for _ in rows:
+                pass
+        assert cut.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    time.sleep(0.2)  # what an RPC logs, it has logged by now
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
 def test_streams_wait_for_a_thread_past_the_workers(

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.display import DEFAULT_AVATAR_URL
 from tests.conftest import FakeClock
 from tests.upcoming.conftest import (
@@ -224,6 +225,18 @@ async def test_the_series_filter_is_scoped_to_the_organization(
     body = await response.json()
     assert [m["id"] for m in body["meetings"]] == ids
     assert body["total_items"] == len(ids)
+
+
+@pytest.mark.parametrize("series_id", [412, 2**62, 2**63 - 1])
+async def test_rest_and_grpc_agree_on_any_int64_series_id(
+    load: Load, feed: Feed, grpc_feed: Callable[..., Any], series_id: int
+) -> None:
+    load(series_document())
+    rest = await listed(feed, f"meeting_series_id={series_id}")
+    typed = grpc_feed(
+        pb.ListUpcomingMeetingsRequest(organization_id=ORG_ID, meeting_series_id=series_id)
+    )
+    assert rest == [m.id for m in typed.meetings] == ([1, 3] if series_id == 412 else [])
 
 
 # --- which meetings are listed, in which order ----------------------------------------------
