@@ -343,18 +343,7 @@ async def stream_export(
         await send(encoder.end())
         await http.write_eof()
     except grpc.aio.AioRpcError as exc:
-        # The client's own deadline (X-Request-Timeout, passed on) ending its export is not
-        # a failure of the service; nor is a cancel, which only a stopping server sends.
-        ended = CLIENT_ENDED_CODES.get(exc.code())
-        if ended is None:
-            log.error(
-                "export stream failed after the response started request_id=%s code=%s",
-                call.request_id,
-                exc.code().name,
-            )
-        else:
-            level, why = ended
-            log.log(level, "export stream %s request_id=%s", why, call.request_id)
+        _log_stream_ended(call.request_id, exc)
         _end_without_final_chunk(call.http)
     except ConnectionError:
         log.info("client went away during an export request_id=%s", call.request_id)
@@ -378,6 +367,21 @@ CLIENT_ENDED_CODES = {
     grpc.StatusCode.DEADLINE_EXCEEDED: (logging.INFO, "ended by the client's deadline"),
     grpc.StatusCode.CANCELLED: (logging.WARNING, "cancelled by the server"),
 }
+
+
+def _log_stream_ended(request_id: str, exc: grpc.aio.AioRpcError) -> None:
+    """The client's own deadline (X-Request-Timeout, passed on) ending its export is not a
+    failure of the service; nor is a cancel, which only a stopping server sends."""
+    ended = CLIENT_ENDED_CODES.get(exc.code())
+    if ended is None:
+        log.error(
+            "export stream failed after the response started request_id=%s code=%s",
+            request_id,
+            exc.code().name,
+        )
+    else:
+        level, why = ended
+        log.log(level, "export stream %s request_id=%s", why, request_id)
 
 
 def _end_without_final_chunk(http: web.Request) -> None:
