@@ -19,7 +19,7 @@ from gateway.export_page import add_export_page_routes
 from gateway.handler import Handler, make_handler
 from gateway.health import add_health_routes
 from gateway.home import add_home_route
-from gateway.limits import GatewayLimits, add_limits
+from gateway.limits import GatewayLimits
 from gateway.observability import add_observability
 from gateway.openapi import add_openapi_routes
 from gateway.routes import service_routes
@@ -41,20 +41,22 @@ def _valid_request_id(value: str | None) -> bool:
     )
 
 
-@web.middleware
-async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Takes the caller's X-Request-Id (or makes one) and echoes it on the response."""
+def assign_request_id(request: web.Request) -> None:
+    """The caller's X-Request-Id when it is a valid one, else a new one."""
     incoming = request.headers.get(REQUEST_ID_HEADER)
-    request_id = incoming if incoming and _valid_request_id(incoming) else uuid.uuid4().hex
-    request[REQUEST_ID] = request_id
-    return await handler(request)
+    request[REQUEST_ID] = incoming if incoming and _valid_request_id(incoming) else uuid.uuid4().hex
 
 
-def make_error_middleware(limits: GatewayLimits) -> Middleware:
-    """The one place an exception becomes an answer, in the legacy shape {"error": ...}."""
+def make_front_middleware(limits: GatewayLimits) -> Middleware:
+    """Every request's way in and out, in one layer: its id, the URL and body limits, and
+    the one place an exception becomes an answer, in the legacy shape {"error": ...}."""
 
     @web.middleware
-    async def shape_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def front(request: web.Request, handler: Handler) -> web.StreamResponse:
+        assign_request_id(request)
+        refused = limits.refusal(request)
+        if refused is not None:
+            return refused
         try:
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:
@@ -70,7 +72,7 @@ def make_error_middleware(limits: GatewayLimits) -> Middleware:
             log.exception("unexpected gateway error request_id=%s", request_id)
             return error_response(500, f"Unexpected error (request id {request_id})")
 
-    return shape_errors
+    return front
 
 
 async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -90,11 +92,10 @@ def create_app(upstream: str | Sequence[str], *, timeout: float | None = 30.0) -
     channel_target(upstreams)  # a bad address fails here, not at the first request
     limits = GatewayLimits.from_env()
     app = web.Application(
-        middlewares=[request_id_middleware, make_error_middleware(limits)],
+        middlewares=[make_front_middleware(limits)],
         client_max_size=limits.max_body_bytes,
         handler_args=limits.handler_args(),
     )
-    add_limits(app, limits)
     app.on_response_prepare.append(echo_request_id)
 
     async def channel_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from gateway.params import Params
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -25,8 +24,6 @@ class Call:
     timeout: float | None
     # The caller's own deadline (X-Request-Timeout / Grpc-Timeout), for every call.
     deadline: float | None = None
-    # The legacy parameters, for what no RPC field carries (the export's `format`).
-    params: Params = field(default_factory=Params)
 
     async def unary(self, rpc_name: str, message: Any) -> Any:
         """Call a unary RPC; grpc.aio.AioRpcError propagates to the error path."""

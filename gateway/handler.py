@@ -104,14 +104,14 @@ def make_handler(
             message = request_class()
             bind_path(route, message, dict(http.match_info))
             params = await read_params(http)
-            call = Call(http, stub(), tuple(metadata), request_id, timeout, deadline, params)
+            call = Call(http, stub(), tuple(metadata), request_id, timeout, deadline)
             try:
-                endpoint.bind(message, params)
+                bound = endpoint.bind(message, params, http.headers)
             except (ValueError, TypeError, OverflowError) as exc:
                 # A value that passed the legacy checks but not protobuf's (a hostile one).
                 log.info("unbindable request request_id=%s: %s", request_id, exc)
                 raise BindError("body", BAD_VALUE_MESSAGE) from exc
-            return await endpoint.respond(call, message)
+            return await endpoint.respond(call, bound)
         except BindError as exc:
             return rpc_error_response(
                 route.rpc_name, grpc.StatusCode.INVALID_ARGUMENT, exc.description, request_id

@@ -8,11 +8,12 @@
   (aiohttp's own plain-text answer repeats the start of the line, a bearer token's included).
 - A body longer than `max_body_bytes` (by its Content-Length, or once read past it when it
   is chunked): 413 {"error": ...}.
-- aiohttp's own errors (404, 405 with its Allow header, ...) in the same shape, by the one
-  middleware that shapes errors (gateway.app).
+- aiohttp's own errors (404, 405 with its Allow header, ...) in the same shape.
 - `X-Request-Timeout: <seconds>` or `Grpc-Timeout: <digits><H|M|S|m|u|n>` sets the deadline
   of the call to the gRPC service, up to MAX_TIMEOUT_SECONDS; without either, a unary call
   gets the gateway's configured timeout and a streamed export none.
+
+The app's one middleware (gateway.app) applies the URL and body limits and shapes every error.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -31,8 +31,6 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from gateway.errors import BindError, error_response
 
 _LOGGER = logging.getLogger(__name__)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_MAX_URL_BYTES = 8 * 1024
@@ -74,6 +72,15 @@ class GatewayLimits:
             413, f"The request body is too large (at most {self.max_body_bytes} bytes)"
         )
 
+    def refusal(self, request: web.BaseRequest) -> web.Response | None:
+        """The answer to a request over a limit its head shows (its URL, its declared body
+        size), or None. A chunked body read past the limit raises aiohttp's 413 instead."""
+        if len(request.raw_path) > self.max_url_bytes:
+            return self.url_too_long()
+        if (request.content_length or 0) > self.max_body_bytes:
+            return self.body_too_large()
+        return None
+
     def handler_args(self) -> dict[str, Any]:
         """aiohttp's own parser limits. The request line's is above our URL limit, so that ours
         answers first (414), and never the header lines' (it is how a refusal tells them apart).
@@ -109,24 +116,6 @@ def requested_timeout(request: web.BaseRequest) -> float | None:
     if not 0 < seconds <= MAX_TIMEOUT_SECONDS:
         raise BindError(TIMEOUT_HEADER, TIMEOUT_MESSAGE)
     return seconds
-
-
-def make_limits_middleware(limits: GatewayLimits) -> Any:
-    @web.middleware
-    async def enforce_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if len(request.raw_path) > limits.max_url_bytes:
-            return limits.url_too_long()
-        if (request.content_length or 0) > limits.max_body_bytes:
-            return limits.body_too_large()
-        # A chunked body read past the limit raises aiohttp's 413: gateway.app shapes it.
-        return await handler(request)
-
-    return enforce_limits
-
-
-def add_limits(app: web.Application, limits: GatewayLimits) -> None:
-    """Enforce `limits` on every request of `app` (innermost middleware)."""
-    app.middlewares.append(make_limits_middleware(limits))
 
 
 def parser_refusal(exc: HttpProcessingError) -> web.Response:

@@ -11,7 +11,8 @@ while unknown parameters stay ignored whatever they hold.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -27,6 +28,11 @@ MAX_VALUES_PER_PARAMETER = 100
 # slow, and refused past 4300 by Python itself).
 _MAX_DIGITS = 20
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+
+# A request's headers, as a binder reads them (aiohttp's are case-insensitive): for what an
+# answer depends on besides the parameters (the export's Accept).
+Headers = Mapping[str, str]
+NO_HEADERS: Headers = MappingProxyType({})
 
 
 class Params:

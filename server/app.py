@@ -17,18 +17,11 @@ from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.auth import Authenticator
 from server.config import Settings, resolve_jwt_secret
 from server.db_health import DatabaseHealth
-from server.export_request import page_of
-from server.interceptors import (
-    AUTHENTICATE,
-    EXPORT_MEETINGS,
-    LIST_MEMBER_UPCOMING_MEETINGS,
-    LIST_UPCOMING_MEETINGS,
-    MeetingsInterceptor,
-)
+from server.interceptors import MeetingsInterceptor
 from server.metrics import MetricsInterceptor, watch_database_pool
 from server.peers import TrustedProxies
-from server.rpc_loop import LoopHandlers, LoopThread, ServiceCollector
-from server.servicer import MeetingsServicer
+from server.rpc_loop import LoopHandlers, LoopThread, ServiceCollector, declared_on_loop
+from server.servicer import RUNS, MeetingsServicer
 from server.throttle import FailureThrottle
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["MeetingsService"].full_name
@@ -146,22 +139,15 @@ def create_server(
 
 def on_loop_policy(database: peewee.Database) -> Callable[[str, Any], bool]:
     """Which RPCs are answered on the server's event loop rather than on a worker thread
-    (server.rpc_loop): on SQLite, those that are a few reads in process (the feed, a member's
-    feed, Authenticate, one page of an export; not a whole export in one answer, which reads
-    every row it holds); on PostgreSQL, none."""
+    (server.rpc_loop): on SQLite, as each method declares (server.servicer.RUNS); on
+    PostgreSQL, none."""
     if not isinstance(database, peewee.SqliteDatabase):
         return _never
-    return _few_reads
+    return declared_on_loop(RUNS)
 
 
 def _never(method: str, request: Any) -> bool:
     return False
-
-
-def _few_reads(method: str, request: Any) -> bool:
-    if method == EXPORT_MEETINGS:
-        return page_of(request) is not None
-    return method in (LIST_UPCOMING_MEETINGS, LIST_MEMBER_UPCOMING_MEETINGS, AUTHENTICATE)
 
 
 async def _start(

@@ -20,7 +20,7 @@ from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.config import Clock
 from server.context import current_organization, request_id
 from server.errors import ServiceError
-from server.export_request import ExportPlan, page_of, plan_export
+from server.export_request import ExportPlan, plan_export
 from server.export_rows import TypedRows, join_json_rows
 from server.metrics import count_exported_rows
 from store.export import Row, export_page, open_export
@@ -84,7 +84,7 @@ def export_meetings(
     request: pb.ExportMeetingsRequest, context: grpc.ServicerContext, clock: Clock
 ) -> pb.ExportMeetingsResponse:
     plan = plan_export(request, current_organization(), clock())
-    page = page_of(request)
+    page = plan.page
     if not plan.columns:
         # As the legacy endpoint: no known column, no rows (and no metadata).
         return pb.ExportMeetingsResponse()

@@ -37,16 +37,6 @@ def _accepted(enum: EnumDescriptor) -> str:
 
 
 @dataclass(frozen=True)
-class ExportPlan:
-    """What one export reads and how it encodes its rows."""
-
-    # Legacy column keys, in the requested order, each once; empty means no rows at all.
-    columns: tuple[str, ...]
-    filter: ExportFilter
-    json_rows: bool
-
-
-@dataclass(frozen=True)
 class Page:
     number: int
     size: int
@@ -54,6 +44,19 @@ class Page:
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.size
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What one export reads and how it encodes its rows."""
+
+    # Legacy column keys, in the requested order, each once; empty means no rows at all.
+    columns: tuple[str, ...]
+    filter: ExportFilter
+    json_rows: bool
+    # The page asked for, clamped; None for every row (a stream, or a unary request that
+    # names neither a page nor a page size).
+    page: Page | None = None
 
 
 def requested_columns(request: ExportRequest) -> tuple[str, ...]:
@@ -69,8 +72,10 @@ def requested_columns(request: ExportRequest) -> tuple[str, ...]:
     return tuple(names)
 
 
-def page_of(request: pb.ExportMeetingsRequest) -> Page | None:
+def _page(request: ExportRequest) -> Page | None:
     """The page asked for, clamped; None when the request is not paginated."""
+    if not isinstance(request, pb.ExportMeetingsRequest):
+        return None  # a stream reads every row
     if not (request.HasField("page") or request.HasField("page_size")):
         return None
     number = max(1, request.page) if request.HasField("page") else 1
@@ -102,36 +107,8 @@ def plan_export(request: ExportRequest, organization: Organization, now: datetim
     """Check the request and fix its filter at `now`; InvalidArgument lists every problem."""
     violations: list[FieldViolation] = []
     zone = organization_zone(organization)
-
-    preset = (
-        "all"
-        if request.reporting_days == pb.REPORTING_DAYS_UNSPECIFIED
-        else _legacy_name(pb.ReportingDays.DESCRIPTOR, "REPORTING_DAYS_", request.reporting_days)
-    )
-    if preset is None:
-        violations.append(
-            FieldViolation(
-                "reporting_days",
-                f"reporting_days {request.reporting_days} is unknown; accepted values are "
-                f"{_accepted(pb.ReportingDays.DESCRIPTOR)}",
-            )
-        )
-    if request.report_type not in pb.ReportType.DESCRIPTOR.values_by_number:
-        violations.append(
-            FieldViolation(
-                "report_type",
-                f"report_type {request.report_type} is unknown; accepted values are "
-                f"{_accepted(pb.ReportType.DESCRIPTOR)}",
-            )
-        )
-    if request.row_encoding not in pb.RowEncoding.DESCRIPTOR.values_by_number:
-        violations.append(
-            FieldViolation(
-                "row_encoding",
-                f"row_encoding {request.row_encoding} is unknown; accepted values are "
-                f"{_accepted(pb.RowEncoding.DESCRIPTOR)}",
-            )
-        )
+    preset = _preset(request, violations)
+    _check_enums(request, violations)
     start, end = _explicit_range(request, zone, violations)
     if preset == "custom":
         for field in ("start_time", "end_time"):
@@ -141,7 +118,52 @@ def plan_export(request: ExportRequest, organization: Organization, now: datetim
                 )
     if violations:
         raise InvalidArgument(violations)
+    return ExportPlan(
+        columns=requested_columns(request),
+        filter=_filter(request, organization, preset, now, zone, (start, end)),
+        json_rows=request.row_encoding == pb.ROW_ENCODING_JSON,
+        page=_page(request),
+    )
 
+
+def _unknown(field: str, number: int, enum: EnumDescriptor) -> FieldViolation:
+    return FieldViolation(
+        field, f"{field} {number} is unknown; accepted values are {_accepted(enum)}"
+    )
+
+
+def _preset(request: ExportRequest, violations: list[FieldViolation]) -> str | None:
+    """The legacy name of the requested reporting_days ("all" when unspecified); None, with a
+    violation, for an unknown value."""
+    if request.reporting_days == pb.REPORTING_DAYS_UNSPECIFIED:
+        return "all"
+    enum = pb.ReportingDays.DESCRIPTOR
+    preset = _legacy_name(enum, "REPORTING_DAYS_", request.reporting_days)
+    if preset is None:
+        violations.append(_unknown("reporting_days", request.reporting_days, enum))
+    return preset
+
+
+def _check_enums(request: ExportRequest, violations: list[FieldViolation]) -> None:
+    """The report type and the row encoding must be values the contract names."""
+    for field, enum in (
+        ("report_type", pb.ReportType.DESCRIPTOR),
+        ("row_encoding", pb.RowEncoding.DESCRIPTOR),
+    ):
+        number = getattr(request, field)
+        if number not in enum.values_by_number:
+            violations.append(_unknown(field, number, enum))
+
+
+def _filter(
+    request: ExportRequest,
+    organization: Organization,
+    preset: str | None,
+    now: datetime,
+    zone: tzinfo,
+    explicit: tuple[CivilTime | None, CivilTime | None],
+) -> ExportFilter:
+    """The rows the checked request selects: its organizations, report type, preset and range."""
     selected = ExportFilter(
         organization_ids=tuple(organization_scope(organization)),
         eap_only=request.report_type == pb.REPORT_TYPE_EAP_MEETINGS,
@@ -155,6 +177,7 @@ def plan_export(request: ExportRequest, organization: Organization, now: datetim
         selected = replace(selected, starts_from=starts_from, starts_before=starts_before)
     # The explicit range (custom's own, or on top of any other preset) needs both ends;
     # one alone is ignored. Both ends are inclusive.
+    start, end = explicit
     if start is not None and end is not None:
         lower = first_instant_at(start.wall, start.zone)
         if selected.starts_from is not None:
@@ -162,8 +185,4 @@ def plan_export(request: ExportRequest, organization: Organization, now: datetim
         selected = replace(
             selected, starts_from=lower, starts_until=last_instant_at(end.wall, end.zone)
         )
-    return ExportPlan(
-        columns=requested_columns(request),
-        filter=selected,
-        json_rows=request.row_encoding == pb.ROW_ENCODING_JSON,
-    )
+    return selected

@@ -27,6 +27,7 @@ AUTHENTICATE = SERVICE_PREFIX + "Authenticate"
 LIST_UPCOMING_MEETINGS = SERVICE_PREFIX + "ListUpcomingMeetings"
 LIST_MEMBER_UPCOMING_MEETINGS = SERVICE_PREFIX + "ListMemberUpcomingMeetings"
 EXPORT_MEETINGS = SERVICE_PREFIX + "ExportMeetings"
+STREAM_EXPORT_MEETINGS = SERVICE_PREFIX + "StreamExportMeetings"
 # Methods a caller reaches without a token.
 PUBLIC_METHODS = frozenset({AUTHENTICATE})
 REQUEST_ID_KEY = "x-request-id"

@@ -7,9 +7,10 @@ RPC to a worker thread and back: under the feed's load half of the gRPC process'
 the kernel switching threads). Each RPC's handler then runs
 
 - on the loop itself, when it is a few reads of an in-process database (on SQLite: the feed,
-  Authenticate, one page of an export; server.app.on_loop_policy): a thread would add only
-  hand-offs, since SQLite's reads take turns within the process anyway
-  (store.session.sqlite_turn);
+  Authenticate, one page of an export): a thread would add only hand-offs, since SQLite's
+  reads take turns within the process anyway (store.session.sqlite_turn). Each method says
+  which it is where it is registered (`Runs`, declared in server.servicer.RUNS); the
+  transport reads that declaration and nothing of the method's own parsing;
 - on a worker thread otherwise: every RPC on PostgreSQL (a thread waits on the network while
   the loop serves others), a whole export in one answer, and every stream (it reads for
   seconds). A stream keeps one thread of its own from start to end: its database connection
@@ -31,9 +32,10 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
@@ -60,6 +62,34 @@ CANCELLATION_GRACE_SECONDS = 1.0
 DEADLINE_STATUS = rpc_status.to_status(
     status_pb2.Status(code=code_pb2.DEADLINE_EXCEEDED, message=DEADLINE_MESSAGE)
 )
+
+
+class Runs(Enum):
+    """Where a method's unary RPCs run when the database is in process, as the method declares
+    it; with a database over the network every RPC runs on a worker thread."""
+
+    ON_LOOP = "on the loop"
+    # One page is a few reads; without a page the RPC reads every row it selects.
+    ON_LOOP_FOR_ONE_PAGE = "on the loop when the request names a page"
+    ON_THREAD = "on a worker thread"
+
+
+# A request names a page by setting either field (the contract's words: "paginated when the
+# request names a page or a page size").
+PAGE_FIELDS = ("page", "page_size")
+
+
+def declared_on_loop(runs: Mapping[str, Runs]) -> Callable[[str, Any], bool]:
+    """`LoopHandlers`' on_loop from each method's declaration (by full method name, as
+    /package.Service/Method); an undeclared method runs on a thread."""
+
+    def on_loop(method: str, request: Any) -> bool:
+        where = runs.get(method, Runs.ON_THREAD)
+        if where is Runs.ON_LOOP_FOR_ONE_PAGE:
+            return any(request.HasField(field) for field in PAGE_FIELDS)
+        return where is Runs.ON_LOOP
+
+    return on_loop
 
 
 class Aborted(Exception):

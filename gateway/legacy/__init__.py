@@ -10,14 +10,18 @@ from aiohttp import web
 
 from gateway.calls import Call
 from gateway.legacy import authenticate, export, member_upcoming, upcoming
-from gateway.params import Params
+from gateway.params import Headers, Params
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Fills an RPC request from legacy parameters, and answers with the legacy shape."""
+    """Fills an RPC request from legacy parameters, and answers with the legacy shape.
 
-    bind: Callable[[Any, Params], None]
+    `bind` settles everything the answer depends on, once, and returns it (the filled request,
+    or a value holding it); `respond` takes that value and decides nothing again.
+    """
+
+    bind: Callable[[Any, Params, Headers], Any]
     respond: Callable[[Call, Any], Awaitable[web.StreamResponse]]
 
 

@@ -6,14 +6,17 @@ from aiohttp import web
 
 from gateway.calls import Call
 from gateway.legacy.json import json_response
-from gateway.params import Params
+from gateway.params import NO_HEADERS, Headers, Params
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
 
-def bind(request: pb.AuthenticateRequest, params: Params) -> None:
+def bind(
+    request: pb.AuthenticateRequest, params: Params, headers: Headers = NO_HEADERS
+) -> pb.AuthenticateRequest:
     key = params.last("access_key")
     # A missing or non-string key is simply a wrong key: 401 Invalid Access Key.
     request.access_key = key if isinstance(key, str) else ""
+    return request
 
 
 async def respond(call: Call, request: pb.AuthenticateRequest) -> web.StreamResponse:

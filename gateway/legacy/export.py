@@ -34,7 +34,7 @@ from gateway.legacy.export_formats import (
     resolve_format,
     row_writer,
 )
-from gateway.params import INT32_MAX, Params, blank, parse_int
+from gateway.params import INT32_MAX, NO_HEADERS, Headers, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
 log = logging.getLogger("meetings.gateway")
@@ -145,7 +145,20 @@ def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
     raise BindError(field, f"Invalid {field}: accepted values are {names}")
 
 
-def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
+@dataclass(frozen=True)
+class BoundExport:
+    """An export request as bound: the RPC request, and what its answer depends on besides,
+    settled once while binding."""
+
+    request: pb.ExportMeetingsRequest
+    export_format: ExportFormat
+    # A page (one unary call), or every row (a stream); the request names a page or a size.
+    paginated: bool
+
+
+def bind(
+    request: pb.ExportMeetingsRequest, params: Params, headers: Headers = NO_HEADERS
+) -> BoundExport:
     seen: set[int] = set()
     for key in params.all("column"):
         column = COLUMNS.get(key) if isinstance(key, str) else None
@@ -160,19 +173,19 @@ def bind(request: pb.ExportMeetingsRequest, params: Params) -> None:
         value = params.last(field)
         if not blank(value):
             getattr(request, field).CopyFrom(parse_legacy_datetime(value, field))
+    paginated = False
     for field, name in (("page", "page"), ("page_size", "per_page")):
         value = params.last(name)
         if not blank(value):
             message = f"Parameter {name} must be an integer"
             setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
+            paginated = True
     request.row_encoding = pb.ROW_ENCODING_JSON
-    # `format` is the gateway's own parameter (no RPC field carries it); checked here so a
-    # bad value is refused with the other parameters, and read again in respond().
-    format_parameter(params.last("format"))
-
-
-def is_paginated(request: pb.ExportMeetingsRequest) -> bool:
-    return bool(request.HasField("page") or request.HasField("page_size"))
+    # `format` is the gateway's own parameter (no RPC field carries it): a bad value is
+    # refused with the other parameters; a good one wins over Accept.
+    named = format_parameter(params.last("format"))
+    export_format = resolve_format(named, headers.get("Accept"))
+    return BoundExport(request, export_format, paginated)
 
 
 def stream_request(request: pb.ExportMeetingsRequest) -> pb.StreamExportMeetingsRequest:
@@ -222,15 +235,14 @@ def no_column_message(export_format: ExportFormat) -> str:
     )
 
 
-async def respond(call: Call, request: pb.ExportMeetingsRequest) -> web.StreamResponse:
-    named = format_parameter(call.params.last("format"))
-    export_format = resolve_format(named, call.http.headers.get("Accept"))
+async def respond(call: Call, bound: BoundExport) -> web.StreamResponse:
+    request, export_format = bound.request, bound.export_format
     # With no known column the legacy answer is {"success":true,"meetings":[]}, paginated or
     # not; the stream (which still authorizes and validates) yields no rows for it. CSV and
     # NDJSON are not legacy: an empty file would read as "no meetings", so they say why.
     if not request.columns and export_format is not JSON:
         raise BindError("column", no_column_message(export_format))
-    if request.columns and is_paginated(request):
+    if request.columns and bound.paginated:
         response: pb.ExportMeetingsResponse = await call.unary("ExportMeetings", request)
         return page_response(call, request, response, export_format)
     return await stream_export(call, stream_request(request), export_format)
@@ -331,18 +343,7 @@ async def stream_export(
         await send(encoder.end())
         await http.write_eof()
     except grpc.aio.AioRpcError as exc:
-        # The client's own deadline (X-Request-Timeout, passed on) ending its export is not
-        # a failure of the service; nor is a cancel, which only a stopping server sends.
-        ended = CLIENT_ENDED_CODES.get(exc.code())
-        if ended is None:
-            log.error(
-                "export stream failed after the response started request_id=%s code=%s",
-                call.request_id,
-                exc.code().name,
-            )
-        else:
-            level, why = ended
-            log.log(level, "export stream %s request_id=%s", why, call.request_id)
+        _log_stream_ended(call.request_id, exc)
         _end_without_final_chunk(call.http)
     except ConnectionError:
         log.info("client went away during an export request_id=%s", call.request_id)
@@ -366,6 +367,21 @@ CLIENT_ENDED_CODES = {
     grpc.StatusCode.DEADLINE_EXCEEDED: (logging.INFO, "ended by the client's deadline"),
     grpc.StatusCode.CANCELLED: (logging.WARNING, "cancelled by the server"),
 }
+
+
+def _log_stream_ended(request_id: str, exc: grpc.aio.AioRpcError) -> None:
+    """The client's own deadline (X-Request-Timeout, passed on) ending its export is not a
+    failure of the service; nor is a cancel, which only a stopping server sends."""
+    ended = CLIENT_ENDED_CODES.get(exc.code())
+    if ended is None:
+        log.error(
+            "export stream failed after the response started request_id=%s code=%s",
+            request_id,
+            exc.code().name,
+        )
+    else:
+        level, why = ended
+        log.log(level, "export stream %s request_id=%s", why, request_id)
 
 
 def _end_without_final_chunk(http: web.Request) -> None:

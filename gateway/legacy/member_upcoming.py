@@ -12,7 +12,7 @@ from aiohttp import web
 from gateway.calls import Call
 from gateway.legacy.json import json_body_response
 from gateway.legacy.upcoming import legacy_time, shape_meeting
-from gateway.params import INT32_MAX, Params, blank, parse_int
+from gateway.params import INT32_MAX, NO_HEADERS, Headers, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import options_pb2
 
@@ -35,12 +35,15 @@ WAITING_STATUS = {
 }
 
 
-def bind(request: pb.ListMemberUpcomingMeetingsRequest, params: Params) -> None:
+def bind(
+    request: pb.ListMemberUpcomingMeetingsRequest, params: Params, headers: Headers = NO_HEADERS
+) -> pb.ListMemberUpcomingMeetingsRequest:
     for field, name in (("page", "page"), ("page_size", "items")):
         value = params.last(name)
         if not blank(value):
             message = f"Parameter {name} must be an integer"
             setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
+    return request
 
 
 def shape_member_meeting(member_meeting: pb.MemberUpcomingMeeting) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from google.protobuf import timestamp_pb2
 
 from gateway.calls import Call
 from gateway.legacy.json import json_body_response
-from gateway.params import INT32_MAX, Params, blank, parse_int
+from gateway.params import INT32_MAX, NO_HEADERS, Headers, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
 # The server words a present id below 1 the same way; the gateway covers values that are not
@@ -21,7 +21,9 @@ SERIES_MESSAGE = "Parameter meeting_series_id must be a positive integer"
 _EPOCH = datetime(1970, 1, 1)  # naive: the timestamps are UTC and print without an offset
 
 
-def bind(request: pb.ListUpcomingMeetingsRequest, params: Params) -> None:
+def bind(
+    request: pb.ListUpcomingMeetingsRequest, params: Params, headers: Headers = NO_HEADERS
+) -> pb.ListUpcomingMeetingsRequest:
     series = params.last("meeting_series_id")
     if not blank(series):
         request.meeting_series_id = parse_int(
@@ -32,6 +34,7 @@ def bind(request: pb.ListUpcomingMeetingsRequest, params: Params) -> None:
         if not blank(value):
             message = f"Parameter {name} must be an integer"
             setattr(request, field, parse_int(value, field=name, message=message, limit=INT32_MAX))
+    return request
 
 
 def legacy_time(timestamp: timestamp_pb2.Timestamp) -> str:

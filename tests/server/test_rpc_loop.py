@@ -16,8 +16,16 @@ import pytest
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.app import on_loop_policy
 from server.errors import abort
-from server.interceptors import AUTHENTICATE, EXPORT_MEETINGS, LIST_UPCOMING_MEETINGS
-from server.rpc_loop import LoopHandlers, LoopThread
+from server.interceptors import (
+    AUTHENTICATE,
+    EXPORT_MEETINGS,
+    LIST_MEMBER_UPCOMING_MEETINGS,
+    LIST_UPCOMING_MEETINGS,
+    SERVICE_PREFIX,
+    STREAM_EXPORT_MEETINGS,
+)
+from server.rpc_loop import LoopHandlers, LoopThread, Runs
+from server.servicer import RUNS
 
 SERVICE = "test.Loop"
 WAIT = 10.0
@@ -223,3 +231,20 @@ def test_on_postgresql_every_rpc_runs_on_a_thread() -> None:
     assert not on_loop(LIST_UPCOMING_MEETINGS, pb.ListUpcomingMeetingsRequest())
     assert not on_loop(AUTHENTICATE, pb.AuthenticateRequest())
     assert not on_loop(EXPORT_MEETINGS, pb.ExportMeetingsRequest(page=1))
+
+
+def test_every_method_of_the_service_declares_where_it_runs() -> None:
+    service = pb.DESCRIPTOR.services_by_name["MeetingsService"]
+    assert set(RUNS) == {SERVICE_PREFIX + name for name in service.methods_by_name}
+    # A stream reads for as long as it lasts: never on the loop.
+    streams = {SERVICE_PREFIX + m.name for m in service.methods if m.server_streaming}
+    assert streams and all(RUNS[name] is Runs.ON_THREAD for name in streams)
+
+
+def test_on_sqlite_a_members_feed_runs_on_the_loop_and_an_undeclared_method_does_not(
+    tmp_path: Any,
+) -> None:
+    on_loop = on_loop_policy(peewee.SqliteDatabase(str(tmp_path / "m.db")))
+    assert on_loop(LIST_MEMBER_UPCOMING_MEETINGS, pb.ListMemberUpcomingMeetingsRequest())
+    assert not on_loop(STREAM_EXPORT_MEETINGS, pb.StreamExportMeetingsRequest())
+    assert not on_loop("/other.Service/Method", pb.ExportMeetingsRequest(page=1))
