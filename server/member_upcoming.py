@@ -14,7 +14,7 @@ from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.config import Clock
 from server.context import current_organization
 from server.errors import InvalidArgument
-from server.upcoming import DEFAULT_PAGE, MAX_PAGE_SIZE, Paging, upcoming_meeting
+from server.upcoming import paging_of, upcoming_meeting
 from store.member_upcoming import MemberMeetingRow, member_upcoming_meetings_page
 from store.models import MAX_IDP_ID_LENGTH
 from store.organizations import organization_scope
@@ -33,18 +33,6 @@ _STATES = {
 _meeting = lru_cache(maxsize=1024)(upcoming_meeting)
 
 
-def member_paging_of(request: pb.ListMemberUpcomingMeetingsRequest) -> Paging:
-    """The page and page size asked for: page 1 and 10 meetings by default, the size clamped
-    to 1..100 (a present 0 counts, as the feed's `items=0`)."""
-    page = max(request.page, 1) if request.HasField("page") else DEFAULT_PAGE
-    page_size = (
-        min(max(request.page_size, 1), MAX_PAGE_SIZE)
-        if request.HasField("page_size")
-        else DEFAULT_PAGE_SIZE
-    )
-    return Paging(page, page_size)
-
-
 def idp_id_of(request: pb.ListMemberUpcomingMeetingsRequest) -> str:
     """The member's idp_id; outside 1..255 characters it can name no member: INVALID_ARGUMENT."""
     if not 1 <= len(request.idp_id) <= MAX_IDP_ID_LENGTH:
@@ -56,7 +44,7 @@ def list_member_upcoming_meetings(
     request: pb.ListMemberUpcomingMeetingsRequest, context: grpc.ServicerContext, clock: Clock
 ) -> pb.ListMemberUpcomingMeetingsResponse:
     idp_id = idp_id_of(request)
-    paging = member_paging_of(request)
+    paging = paging_of(request, DEFAULT_PAGE_SIZE)
     organization = current_organization()
     result = member_upcoming_meetings_page(
         organization.id,

@@ -37,7 +37,10 @@ class Paging:
         return -(-total_items // self.page_size)
 
 
-def paging_of(request: pb.ListUpcomingMeetingsRequest) -> Paging:
+def paging_of(
+    request: pb.ListUpcomingMeetingsRequest | pb.ListMemberUpcomingMeetingsRequest,
+    default_page_size: int = DEFAULT_PAGE_SIZE,
+) -> Paging:
     """The page and page size a request asks for, defaulted and clamped as the spec says.
 
     A page size that is present counts even when it is 0 (clamped to 1): the gateway sends
@@ -47,7 +50,7 @@ def paging_of(request: pb.ListUpcomingMeetingsRequest) -> Paging:
     page_size = (
         min(max(request.page_size, 1), MAX_PAGE_SIZE)
         if request.HasField("page_size")
-        else DEFAULT_PAGE_SIZE
+        else default_page_size
     )
     return Paging(page, page_size)
 
