@@ -11,7 +11,7 @@ from aiohttp import web
 
 from gateway.calls import Call
 from gateway.legacy.json import json_body_response
-from gateway.legacy.upcoming import legacy_time, shape_meeting
+from gateway.legacy.upcoming import legacy_time, shape, shape_meeting
 from gateway.params import INT32_MAX, NO_HEADERS, Headers, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import options_pb2
@@ -62,19 +62,8 @@ def shape_member_meeting(member_meeting: pb.MemberUpcomingMeeting) -> dict[str, 
     return shaped
 
 
-def shape(response: pb.ListMemberUpcomingMeetingsResponse) -> dict[str, Any]:
-    """The legacy document of one page."""
-    return {
-        "current_page": response.current_page,
-        "items": response.items,
-        "total_items": response.total_items,
-        "total_pages": response.total_pages,
-        "meetings": [shape_member_meeting(meeting) for meeting in response.meetings],
-    }
-
-
 async def respond(call: Call, request: pb.ListMemberUpcomingMeetingsRequest) -> web.StreamResponse:
     response: pb.ListMemberUpcomingMeetingsResponse = await call.unary(
         "ListMemberUpcomingMeetings", request
     )
-    return json_body_response(orjson.dumps(shape(response)))
+    return json_body_response(orjson.dumps(shape(response, shape_member_meeting)))

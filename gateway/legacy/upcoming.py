@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -75,14 +76,17 @@ def shape_meeting(meeting: pb.UpcomingMeeting) -> dict[str, Any]:
     }
 
 
-def shape(response: pb.ListUpcomingMeetingsResponse) -> dict[str, Any]:
-    """The legacy document of one page."""
+def shape(
+    response: pb.ListUpcomingMeetingsResponse | pb.ListMemberUpcomingMeetingsResponse,
+    shape_one: Callable[[Any], dict[str, Any]] = shape_meeting,
+) -> dict[str, Any]:
+    """The legacy document of one page (of the feed, or of a member's feed with its shaper)."""
     return {
         "current_page": response.current_page,
         "items": response.items,
         "total_items": response.total_items,
         "total_pages": response.total_pages,
-        "meetings": [shape_meeting(meeting) for meeting in response.meetings],
+        "meetings": [shape_one(meeting) for meeting in response.meetings],
     }
 
 
