@@ -13,10 +13,11 @@ from google.protobuf.descriptor import EnumDescriptor
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.civil_time import CivilTime, read_civil_time
+from server.enum_options import STORE_COLUMNS, legacy_name
 from server.errors import FieldViolation, InvalidArgument
 from server.local_time import first_instant_at, last_instant_at
 from server.presets import CALENDAR_PRESETS
-from store.export import ExportFilter
+from store.export import Column, ExportFilter
 from store.models import Organization
 from store.organizations import organization_scope
 
@@ -24,12 +25,6 @@ ExportRequest: TypeAlias = pb.ExportMeetingsRequest | pb.StreamExportMeetingsReq
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
-
-
-def _legacy_name(enum: EnumDescriptor, prefix: str, number: int) -> str | None:
-    """The legacy string of an enum value ("group_leader_id"), None for an unknown number."""
-    value = enum.values_by_number.get(number)
-    return None if value is None else value.name.removeprefix(prefix).lower()
 
 
 def _accepted(enum: EnumDescriptor) -> str:
@@ -40,8 +35,8 @@ def _accepted(enum: EnumDescriptor) -> str:
 class ExportPlan:
     """What one export reads and how it encodes its rows."""
 
-    # Legacy column keys, in the requested order, each once; empty means no rows at all.
-    columns: tuple[str, ...]
+    # The requested columns, in order, each once; empty means no rows at all.
+    columns: tuple[Column, ...]
     filter: ExportFilter
     json_rows: bool
 
@@ -56,17 +51,11 @@ class Page:
         return (self.number - 1) * self.size
 
 
-def requested_columns(request: ExportRequest) -> tuple[str, ...]:
+def requested_columns(request: ExportRequest) -> tuple[Column, ...]:
     """Known columns in the requested order, each once; unspecified and unknown values are
     ignored, as the legacy export ignores unknown keys."""
-    names: dict[str, None] = {}
-    for value in request.columns:
-        if value == pb.EXPORT_COLUMN_UNSPECIFIED:
-            continue
-        name = _legacy_name(pb.ExportColumn.DESCRIPTOR, "EXPORT_COLUMN_", value)
-        if name is not None:
-            names.setdefault(name, None)
-    return tuple(names)
+    columns = (STORE_COLUMNS.get(value) for value in request.columns)
+    return tuple(dict.fromkeys(column for column in columns if column is not None))
 
 
 def page_of(request: pb.ExportMeetingsRequest) -> Page | None:
@@ -106,7 +95,7 @@ def plan_export(request: ExportRequest, organization: Organization, now: datetim
     preset = (
         "all"
         if request.reporting_days == pb.REPORTING_DAYS_UNSPECIFIED
-        else _legacy_name(pb.ReportingDays.DESCRIPTOR, "REPORTING_DAYS_", request.reporting_days)
+        else legacy_name(pb.ReportingDays.DESCRIPTOR, request.reporting_days)
     )
     if preset is None:
         violations.append(
