@@ -1,5 +1,5 @@
 """How an export's rows are written in each format: the legacy JSON document (the server's
-bytes as they came), CSV and NDJSON (from the rows, decoded once per batch).
+bytes as they came), CSV and NDJSON (from the rows, each batch decoded once with msgspec).
 
 Every writer works one batch at a time (a head, the rows of each batch, a tail), so a streamed
 export stays streamed in every format. A batch is what the RPCs send: the rows' legacy JSON
@@ -9,12 +9,11 @@ objects, comma-separated.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import orjson
+import msgspec
 
 from gateway.legacy.enum_options import COLUMNS_BY_KEY, ExportColumn
 from gateway.legacy.export_formats.negotiation import CSV, NDJSON, ExportFormat
@@ -56,33 +55,37 @@ class JsonDocumentWriter:
         return JSON_STREAM_TAIL
 
 
+# Rows are JSON objects: anything else in a batch is a decoding error, checked in C.
+_ROWS_DECODER = msgspec.json.Decoder(list[dict[str, Any]])
+_ROWS_ENCODER = msgspec.json.Encoder()
+
+
 def decode_rows(json_meetings: bytes) -> list[dict[str, Any]]:
     """The rows of a batch (comma-separated JSON objects, as the RPCs send them), decoded at
     once as one array.
 
-    The standard library's decoder, not orjson: as fast on export rows, and orjson reserves
-    about 14 times the size of its input while it decodes, which for a batch of wide rows
-    (up to 4 MiB) would be the gateway's largest allocation by far.
+    msgspec, not orjson: as fast, and it builds the rows straight from the bytes, where orjson
+    reserves about 13 times the size of its input while it decodes (a batch of wide rows is
+    up to 4 MiB), which would be the gateway's largest allocation by far.
     """
     if not json_meetings:
         return []
-    rows: list[dict[str, Any]] = json.loads(b"[" + json_meetings + b"]")
-    if any(row.__class__ is not dict for row in rows):
-        raise ValueError("export rows are not comma-separated JSON objects")
-    return rows
+    try:
+        return _ROWS_DECODER.decode(b"[" + json_meetings + b"]")
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"export rows are not comma-separated JSON objects: {exc}") from exc
 
 
 class NdjsonWriter:
-    """One legacy JSON object per line (LF): each row encoded compactly, keys in the row's
-    order, which is byte for byte what the databases wrote for the JSON export
+    """One legacy JSON object per line (LF): each row encoded again, compactly with its keys
+    in order, which is byte for byte what the databases wrote for the JSON export
     (tests/export/test_json_rows.py holds them to it)."""
 
     def head(self) -> bytes:
         return b""
 
     def rows(self, json_meetings: bytes) -> bytes:
-        line = orjson.OPT_APPEND_NEWLINE
-        return b"".join([orjson.dumps(row, option=line) for row in decode_rows(json_meetings)])
+        return _ROWS_ENCODER.encode_lines(decode_rows(json_meetings))
 
     def tail(self) -> bytes:
         return b""
