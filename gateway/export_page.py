@@ -1,10 +1,10 @@
 """The export tool at GET /export: a form over the Export Meetings API, served by the gateway.
 
 Plain HTML (gateway/templates/export.html, a string.Template filled in here with the column
-labels and presets the gateway knows, so the page cannot drift from the API) with one script
-and one style sheet from gateway/static/export/, served from this process: no CDN, no build
-step, and a Content-Security-Policy that allows no inline script or style and no other
-origin. The page talks to the same origin only:
+facts the contract writes and the presets the gateway knows, so the page cannot drift from
+the API) with one script and one style sheet from gateway/static/export/, served from this
+process: no CDN, no build step, and a Content-Security-Policy that allows no inline script or
+style and no other origin. The page talks to the same origin only:
 POST /api/v2/authenticate for a token, then the export URL with that bearer token.
 """
 
@@ -19,8 +19,7 @@ from types import MappingProxyType
 
 from aiohttp import web
 
-from gateway.legacy.export import REPORT_TYPES, REPORTING_DAYS
-from gateway.legacy.export_formats import COLUMN_LABELS
+from gateway.legacy.enum_options import EXPORT_COLUMNS, REPORT_TYPES, REPORTING_DAYS
 
 EXPORT_PAGE_PATH = "/export"
 ASSETS_PATH = "/export/assets"
@@ -68,13 +67,15 @@ _ASSET_HEADERS = {
 
 
 def _column_checkboxes() -> str:
+    """A checkbox per export column: its key is the value sent, and its JSON key (a data
+    attribute) is where the preview finds the column in a returned row."""
     items = []
-    for key, label in COLUMN_LABELS.items():
-        element_id = f"column-{key.replace('_', '-')}"
+    for column in EXPORT_COLUMNS:
+        element_id = f"column-{column.key.replace('_', '-')}"
         items.append(
             f'          <li><input type="checkbox" id="{element_id}" name="column" '
-            f'value="{escape(key)}" checked> <label for="{element_id}">{escape(label)}</label>'
-            "</li>"
+            f'value="{escape(column.key)}" data-json-key="{escape(column.json_key)}" checked> '
+            f'<label for="{element_id}">{escape(column.label)}</label></li>'
         )
     return "\n".join(items)
 

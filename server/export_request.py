@@ -13,10 +13,11 @@ from google.protobuf.descriptor import EnumDescriptor
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from server.civil_time import CivilTime, read_civil_time
+from server.enum_options import STORE_COLUMNS, legacy_name
 from server.errors import FieldViolation, InvalidArgument
 from server.local_time import first_instant_at, last_instant_at
 from server.presets import CALENDAR_PRESETS
-from store.export import ExportFilter
+from store.export import Column, ExportFilter
 from store.models import Organization
 from store.organizations import organization_scope
 
@@ -24,12 +25,6 @@ ExportRequest: TypeAlias = pb.ExportMeetingsRequest | pb.StreamExportMeetingsReq
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
-
-
-def _legacy_name(enum: EnumDescriptor, prefix: str, number: int) -> str | None:
-    """The legacy string of an enum value ("group_leader_id"), None for an unknown number."""
-    value = enum.values_by_number.get(number)
-    return None if value is None else value.name.removeprefix(prefix).lower()
 
 
 def _accepted(enum: EnumDescriptor) -> str:
@@ -50,8 +45,8 @@ class Page:
 class ExportPlan:
     """What one export reads and how it encodes its rows."""
 
-    # Legacy column keys, in the requested order, each once; empty means no rows at all.
-    columns: tuple[str, ...]
+    # The requested columns, in order, each once; empty means no rows at all.
+    columns: tuple[Column, ...]
     filter: ExportFilter
     json_rows: bool
     # The page asked for, clamped; None for every row (a stream, or a unary request that
@@ -59,17 +54,11 @@ class ExportPlan:
     page: Page | None = None
 
 
-def requested_columns(request: ExportRequest) -> tuple[str, ...]:
+def requested_columns(request: ExportRequest) -> tuple[Column, ...]:
     """Known columns in the requested order, each once; unspecified and unknown values are
     ignored, as the legacy export ignores unknown keys."""
-    names: dict[str, None] = {}
-    for value in request.columns:
-        if value == pb.EXPORT_COLUMN_UNSPECIFIED:
-            continue
-        name = _legacy_name(pb.ExportColumn.DESCRIPTOR, "EXPORT_COLUMN_", value)
-        if name is not None:
-            names.setdefault(name, None)
-    return tuple(names)
+    columns = (STORE_COLUMNS.get(value) for value in request.columns)
+    return tuple(dict.fromkeys(column for column in columns if column is not None))
 
 
 def _page(request: ExportRequest) -> Page | None:
@@ -138,7 +127,7 @@ def _preset(request: ExportRequest, violations: list[FieldViolation]) -> str | N
     if request.reporting_days == pb.REPORTING_DAYS_UNSPECIFIED:
         return "all"
     enum = pb.ReportingDays.DESCRIPTOR
-    preset = _legacy_name(enum, "REPORTING_DAYS_", request.reporting_days)
+    preset = legacy_name(enum, request.reporting_days)
     if preset is None:
         violations.append(_unknown("reporting_days", request.reporting_days, enum))
     return preset

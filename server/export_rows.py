@@ -14,21 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
-from store.export import FLAG_COLUMNS, Row
+from heypeers.meetings.v1 import options_pb2
+from server.enum_options import COLUMN_KINDS
+from store.export import Column, Row
 
-_TEXT_COLUMNS = frozenset(
-    {
-        "name",
-        "meeting_type",
-        "status",
-        "topic",
-        "special_focus",
-        "host",
-        "location",
-        "meeting_description",
-    }
-)
-_INTEGER_COLUMNS = frozenset({"duration", "max_attendees", "group_leader_id"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -59,16 +48,17 @@ def _set_if_not_null(message: pb.ExportedMeeting, column: str, value: Any) -> No
         setattr(message, column, value)
 
 
-def _set_start_time(message: pb.ExportedMeeting, column: str, value: Any) -> None:
+def _set_time(message: pb.ExportedMeeting, column: str, value: Any) -> None:
     # datetime.fromisoformat is C; Timestamp.FromJsonString goes through strptime, which
     # costs more than the rest of the row.
     since_epoch = datetime.fromisoformat(value) - _EPOCH
-    message.start_time.seconds = since_epoch.days * 86_400 + since_epoch.seconds
-    message.start_time.nanos = since_epoch.microseconds * 1000
+    timestamp = getattr(message, column)
+    timestamp.seconds = since_epoch.days * 86_400 + since_epoch.seconds
+    timestamp.nanos = since_epoch.microseconds * 1000
 
 
-def _set_price(message: pb.ExportedMeeting, column: str, value: Any) -> None:
-    message.price.value = decimal_text(value)
+def _set_decimal(message: pb.ExportedMeeting, column: str, value: Any) -> None:
+    getattr(message, column).value = decimal_text(value)
 
 
 def _set_flag(message: pb.ExportedMeeting, column: str, value: Any) -> None:
@@ -78,24 +68,31 @@ def _set_flag(message: pb.ExportedMeeting, column: str, value: Any) -> None:
 Setter = Callable[[pb.ExportedMeeting, str, Any], None]
 
 
+# The setter of each column kind. Text and whole numbers can be null, which stays unset: how
+# proto3 optional says null.
+_SETTERS: dict[int, Setter] = {
+    options_pb2.EXPORT_COLUMN_KIND_TEXT: _set_if_not_null,
+    options_pb2.EXPORT_COLUMN_KIND_INTEGER: _set_if_not_null,
+    options_pb2.EXPORT_COLUMN_KIND_TIME: _set_time,
+    options_pb2.EXPORT_COLUMN_KIND_DECIMAL: _set_decimal,
+    options_pb2.EXPORT_COLUMN_KIND_FLAG: _set_flag,
+}
+
+
 def _setter(column: str) -> Setter:
-    if column == "start_time":
-        return _set_start_time
-    if column == "price":
-        return _set_price
-    if column in FLAG_COLUMNS:
-        return _set_flag
-    if column in _TEXT_COLUMNS or column in _INTEGER_COLUMNS:
-        return _set_if_not_null  # null stays unset, which is how proto3 optional says null
-    raise ValueError(f"unknown export column {column!r}")
+    setter = _SETTERS.get(COLUMN_KINDS.get(column, options_pb2.EXPORT_COLUMN_KIND_UNSPECIFIED))
+    if setter is None:
+        raise ValueError(f"unknown export column {column!r}")
+    return setter
 
 
 class TypedRows:
-    """Builds ExportedMeeting messages that set only the requested columns."""
+    """Builds ExportedMeeting messages that set only the requested columns (each column's
+    field is the one of its name)."""
 
-    def __init__(self, columns: Sequence[str]) -> None:
+    def __init__(self, columns: Sequence[Column]) -> None:
         self._setters = tuple(
-            (index, column, _setter(column)) for index, column in enumerate(columns)
+            (index, column.name, _setter(column.name)) for index, column in enumerate(columns)
         )
 
     def build(self, rows: Sequence[Row]) -> list[pb.ExportedMeeting]:

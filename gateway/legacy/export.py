@@ -8,7 +8,7 @@ import asyncio
 import calendar
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -21,6 +21,7 @@ from google.type import datetime_pb2
 
 from gateway.calls import Call
 from gateway.errors import BindError
+from gateway.legacy.enum_options import COLUMNS, COLUMNS_BY_NUMBER, REPORT_TYPES, REPORTING_DAYS
 from gateway.legacy.export_formats import (
     JSON,
     VARY,
@@ -41,20 +42,6 @@ log = logging.getLogger("meetings.gateway")
 
 LEGACY_DATETIME_FORMAT = "%m/%d/%Y %I:%M %p"
 LEGACY_DATETIME_HINT = "MM/DD/YYYY HH:MM AM/PM (e.g. 11/01/2025 08:00 AM)"
-
-
-def _legacy_names(enum: Any, prefix: str) -> dict[str, int]:
-    """Legacy strings of an enum: the lower-case suffix of each value but UNSPECIFIED."""
-    return {
-        value.name.removeprefix(prefix).lower(): value.number
-        for value in enum.DESCRIPTOR.values
-        if value.number != 0
-    }
-
-
-COLUMNS = _legacy_names(pb.ExportColumn, "EXPORT_COLUMN_")
-REPORTING_DAYS = _legacy_names(pb.ReportingDays, "REPORTING_DAYS_")
-REPORT_TYPES = _legacy_names(pb.ReportType, "REPORT_TYPE_")
 
 
 def parse_legacy_datetime(value: Any, field: str) -> datetime_pb2.DateTime:
@@ -136,7 +123,7 @@ def _missing_day(text: str) -> NoSuchDate | None:
     return NoSuchDate(parsed.year, parsed.month, int(day))
 
 
-def _choice(value: Any, field: str, accepted: dict[str, int]) -> int:
+def _choice(value: Any, field: str, accepted: Mapping[str, int]) -> int:
     if blank(value):
         return 0
     if isinstance(value, str) and value.strip() in accepted:
@@ -220,12 +207,9 @@ def paginated_document(response: pb.ExportMeetingsResponse) -> bytes:
     return document
 
 
-COLUMN_KEYS = {number: key for key, number in COLUMNS.items()}
-
-
 def column_keys(columns: Iterable[int]) -> list[str]:
     """The legacy keys of a request's ExportColumn values."""
-    return [COLUMN_KEYS[number] for number in columns if number in COLUMN_KEYS]
+    return [COLUMNS_BY_NUMBER[number].key for number in columns if number in COLUMNS_BY_NUMBER]
 
 
 def no_column_message(export_format: ExportFormat) -> str:

@@ -10,11 +10,11 @@ import orjson
 from aiohttp import web
 
 from gateway.calls import Call
+from gateway.legacy.enum_options import legacy_name
 from gateway.legacy.json import json_body_response
 from gateway.legacy.upcoming import legacy_time, shape, shape_meeting
 from gateway.params import INT32_MAX, NO_HEADERS, Headers, Params, blank, parse_int
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
-from heypeers.meetings.v1 import options_pb2
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,16 +22,13 @@ _LOGGER = logging.getLogger(__name__)
 LEFT_OUT_KEY = "meeting_series_id"
 
 
-def _legacy_name(state: int) -> str:
-    value = pb.RegistrationState.DESCRIPTOR.values_by_number[state]
-    return str(value.GetOptions().Extensions[options_pb2.legacy_name])
-
-
 # `waiting_status` of each registration state: null for a place held, else the state's legacy
 # name ("waitlisted"), as the contract writes it.
 WAITING_STATUS = {
     pb.REGISTRATION_STATE_REGISTERED: None,
-    pb.REGISTRATION_STATE_WAITLISTED: _legacy_name(pb.REGISTRATION_STATE_WAITLISTED),
+    pb.REGISTRATION_STATE_WAITLISTED: legacy_name(
+        pb.RegistrationState.DESCRIPTOR.values_by_number[pb.REGISTRATION_STATE_WAITLISTED]
+    ),
 }
 
 

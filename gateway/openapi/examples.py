@@ -7,13 +7,8 @@ from typing import Any
 
 import orjson
 
-from gateway.legacy.export_formats import (
-    COLUMN_LABELS,
-    JSON_KEYS,
-    UTF8_BOM,
-    CsvWriter,
-    NdjsonWriter,
-)
+from gateway.legacy.enum_options import EXPORT_COLUMNS
+from gateway.legacy.export_formats.writers import UTF8_BOM, CsvWriter, NdjsonWriter
 
 _EXAMPLE_ROW = {
     "name": "Morning Grief Support Circle",
@@ -95,7 +90,7 @@ UPCOMING_EXAMPLE: Mapping[str, Any] = {
 
 
 def _example_columns() -> list[str]:
-    keys = {JSON_KEYS.get(column, column): column for column in COLUMN_LABELS}
+    keys = {column.json_key: column.key for column in EXPORT_COLUMNS}
     rows = EXPORT_EXAMPLES["unpaginated"]["value"]["meetings"]
     return [keys[key] for key in rows[0]]
 

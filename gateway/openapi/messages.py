@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from google.protobuf import descriptor
 
+from gateway.legacy.enum_options import EXPORT_COLUMNS
 from gateway.openapi.values import (
-    FD,
     Schema,
-    export_columns,
     field_schema,
     message_name,
     or_null,
@@ -60,27 +59,21 @@ def message_schema(
     }
 
 
-# The legacy JSON key of an export column, where it is not the column's key.
-EXPORT_KEY_RENAMES: Mapping[str, str] = {"group_leader_id": "group_leader"}
-# Integer columns the store may hold unset; every string column may be null too (the spec:
-# "strings or null"), while duration, start_time, price (0 when unset) and the flags never are.
-_EXPORT_NULLABLE_NUMBERS = frozenset({"max_attendees", "group_leader_id"})
-
-
 def exported_meeting_schema() -> Schema:
     """One export row: exactly the requested columns, so no key is required."""
     fields = pb.ExportedMeeting.DESCRIPTOR.fields_by_name
     properties: Schema = {}
-    for column in export_columns():
-        field = fields[column]  # each column has the row field of the same name
-        schema = value_schema(field)
-        if field.type == FD.TYPE_STRING or column in _EXPORT_NULLABLE_NUMBERS:
-            schema = or_null(schema)
-        properties[EXPORT_KEY_RENAMES.get(column, column)] = schema
+    for column in EXPORT_COLUMNS:
+        schema = value_schema(fields[column.key])  # each column has the row field of its name
+        properties[column.json_key] = or_null(schema) if column.nullable else schema
+    renames = "; ".join(
+        f"{column.key} comes back as {column.json_key}"
+        for column in EXPORT_COLUMNS
+        if column.json_key != column.key
+    )
     return {
         "type": "object",
-        "description": "Exactly the requested known columns, in the order requested; "
-        "group_leader_id comes back as group_leader.",
+        "description": f"Exactly the requested known columns, in the order requested; {renames}.",
         "properties": properties,
         "additionalProperties": False,
     }

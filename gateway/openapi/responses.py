@@ -9,10 +9,16 @@ from typing import Any
 import grpc
 
 from gateway.errors import http_status
+from gateway.legacy.enum_options import EXPORT_COLUMNS
 from gateway.legacy.export_formats import CSV, NDJSON, NDJSON_NEW_NAME
 from gateway.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES
 from gateway.openapi.examples import EXPORT_EXAMPLES, csv_example, ndjson_example
 from gateway.openapi.values import Schema, ref
+
+# The CSV header's labels as the description abridges them: "Name, Meeting Type, ..., Wait List".
+_LABELS_IN_SHORT = ", ".join(
+    [EXPORT_COLUMNS[0].label, EXPORT_COLUMNS[1].label, "...", EXPORT_COLUMNS[-1].label]
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ def export_success() -> Schema:
             "schema": {
                 "type": "string",
                 "description": "UTF-8 with a byte order mark (for Excel). A header row of the "
-                "column labels in the requested order (Name, Meeting Type, ..., Wait List), "
+                f"column labels in the requested order ({_LABELS_IN_SHORT}), "
                 "then one row per meeting; CRLF line ends, RFC 4180 quoting. null is an empty "
                 "cell, flags are true/false, numbers as in the JSON. A text cell that starts "
                 "with =, +, -, @, a tab or a carriage return (or their full-width forms) gets "

@@ -7,6 +7,7 @@ from typing import Any
 
 from google.protobuf import descriptor
 
+from gateway.legacy.enum_options import legacy_names
 from gateway.openapi.patterns import LEGACY_DATETIME_PATTERN
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
@@ -15,17 +16,9 @@ FD = descriptor.FieldDescriptor
 
 
 def legacy_enum_values(enum: descriptor.EnumDescriptor) -> list[str]:
-    """The legacy strings of an enum: each value's lower-case suffix, UNSPECIFIED left out.
-
-    The prefix is the enum's name in SCREAMING_SNAKE_CASE (the buf STANDARD rule), so
-    ReportingDays.REPORTING_DAYS_ALL_PAST reads "all_past", as the gateway accepts it.
-    """
-    prefix = _screaming_snake(enum.name) + "_"
-    return [v.name.removeprefix(prefix).lower() for v in enum.values if v.number != 0]
-
-
-def _screaming_snake(name: str) -> str:
-    return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(name)).upper()
+    """The legacy strings of an enum (each value's legacy_name option), UNSPECIFIED left out,
+    as the gateway accepts them."""
+    return list(legacy_names(enum))
 
 
 def ref(name: str) -> Schema:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from store.export.filters import (
     CLOSED_STATUSES,
     EXPORT_COLUMNS,
-    FLAG_COLUMNS,
-    JSON_KEYS,
+    Column,
     ExportFilter,
     Row,
 )
@@ -18,8 +17,7 @@ from store.export.readers import ExportReader, open_export
 __all__ = [
     "CLOSED_STATUSES",
     "EXPORT_COLUMNS",
-    "FLAG_COLUMNS",
-    "JSON_KEYS",
+    "Column",
     "ExportFilter",
     "ExportReader",
     "Row",

@@ -55,8 +55,6 @@ EXPORT_COLUMNS: dict[str, peewee.Field] = {
 FLAG_COLUMNS = frozenset(
     name for name, field in EXPORT_COLUMNS.items() if isinstance(field, peewee.BooleanField)
 )
-# The one column whose legacy JSON key differs from its column key.
-JSON_KEYS = {"group_leader_id": "group_leader"}
 # Statuses that take a meeting off the upcoming list.
 CLOSED_STATUSES = ("cancel", "complete")
 
@@ -65,6 +63,15 @@ _SQLITE_ISO = "%Y-%m-%dT%H:%M:%fZ"
 _POSTGRES_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
 _SORT_START, _SORT_ID = "export_sort_start", "export_sort_id"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A requested column: its name (a key of EXPORT_COLUMNS) and its key in a JSON row,
+    which the caller gives (the store holds the schema, not the legacy API's names)."""
+
+    name: str
+    json_key: str
 
 
 @dataclass(frozen=True)
@@ -170,19 +177,19 @@ def _postgres_json_value(name: str) -> Any:
 
 
 def json_select(
-    selected: ExportFilter, columns: Sequence[str], ordered: Any = None
+    selected: ExportFilter, columns: Sequence[Column], ordered: Any = None
 ) -> tuple[str, Any]:
-    """SQL whose rows are 1-tuples: each row's legacy JSON object, in export order.
+    """SQL whose rows are 1-tuples: each row's JSON object, keyed by each column's json_key,
+    in export order.
 
     `ordered(expressions)` builds the ordered query from the selected expressions (by default
     every matching meeting, see in_export_order).
     """
-    keys = [JSON_KEYS.get(name, name) for name in columns]
     build = ordered or (lambda expressions: in_export_order(selected, expressions))
     if is_sqlite(database_proxy.obj):
         arguments: list[Any] = []
-        for key, name in zip(keys, columns, strict=True):
-            arguments += [peewee.SQL(f"'{key}'"), _json_value(name)]
+        for column in columns:
+            arguments += [peewee.SQL(f"'{column.json_key}'"), _json_value(column.name)]
         document = peewee.Cast(peewee.fn.json_object(*arguments), "BLOB")
         query: peewee.SelectBase = build([document])
         sql, params = query.sql()
@@ -190,11 +197,9 @@ def json_select(
     # row_to_json of a derived table keeps the aliases as keys, in order, and is compact.
     # The ordered query stays a subquery (one with ORDER BY is never flattened), so its
     # order is the order of the rows.
-    inner = build(
-        [_postgres_json_value(name).alias(key) for key, name in zip(keys, columns, strict=True)]
-    )
+    inner = build([_postgres_json_value(column.name).alias(column.json_key) for column in columns])
     sql, params = inner.sql()
-    names = ", ".join(f'c."{key}"' for key in keys)
+    names = ", ".join(f'c."{column.json_key}"' for column in columns)
     return f"SELECT row_to_json(r)::text FROM (SELECT {names} FROM ({sql}) AS c) AS r", params
 
 
@@ -271,10 +276,10 @@ def _merged(
     return compound.order_by(*order)
 
 
-def flag_positions(columns: Sequence[str]) -> tuple[int, ...]:
+def flag_positions(columns: Sequence[Column]) -> tuple[int, ...]:
     if not is_sqlite(database_proxy.obj):
         return ()  # psycopg2 returns booleans already
-    return tuple(index for index, name in enumerate(columns) if name in FLAG_COLUMNS)
+    return tuple(index for index, column in enumerate(columns) if column.name in FLAG_COLUMNS)
 
 
 def with_bools(rows: list[Any], positions: tuple[int, ...]) -> list[Any]:

@@ -21,6 +21,7 @@ from store.database import database_proxy, is_sqlite
 from store.export.filters import (
     CLOSED_STATUSES,
     EPOCH,
+    Column,
     ExportFilter,
     Row,
     Slot,
@@ -250,7 +251,7 @@ def _page_keys_sql(
 
 def export_page(
     selected: ExportFilter,
-    columns: Sequence[str],
+    columns: Sequence[Column],
     *,
     offset: int,
     limit: int,
@@ -290,7 +291,7 @@ class _IdsMarker:
 
 @lru_cache(maxsize=256)
 def _rows_by_ids(
-    sqlite: bool, columns: tuple[str, ...], json_rows: bool
+    sqlite: bool, columns: tuple[Column, ...], json_rows: bool
 ) -> tuple[str, tuple[Any, ...], int]:
     """The statement reading a page's rows by id, in export order: its SQL, its parameters,
     and which parameter holds the ids (one parameter: a JSON array on SQLite, an array on
@@ -311,7 +312,7 @@ def _rows_by_ids(
     if json_rows:
         sql, params = json_select(unused, columns, page_rows)
     else:
-        sql, params = page_rows([column_expression(name) for name in columns]).sql()
+        sql, params = page_rows([column_expression(column.name) for column in columns]).sql()
     slots = [index for index, value in enumerate(params) if value is marker]
     assert len(slots) == 1, "the page's ids must be exactly one parameter"
     return sql, tuple(params), slots[0]

@@ -16,6 +16,7 @@ import psycopg2
 from store.database import database_proxy, is_sqlite
 from store.errors import translate_database_errors
 from store.export.filters import (
+    Column,
     ExportFilter,
     Row,
     column_expression,
@@ -43,7 +44,7 @@ class ExportReader(Protocol):
 
 
 def open_export(
-    selected: ExportFilter, columns: Sequence[str], batch_rows: int, *, json_rows: bool = False
+    selected: ExportFilter, columns: Sequence[Column], batch_rows: int, *, json_rows: bool = False
 ) -> ExportReader:
     """Start reading the matching rows in order, `batch_rows` at a time, on this thread's
     connection. Only one batch is ever held in memory, whatever the size of the export.
@@ -54,7 +55,9 @@ def open_export(
         sql, params = json_select(selected, columns)
         positions: tuple[int, ...] = ()
     else:
-        sql, params = in_export_order(selected, [column_expression(name) for name in columns]).sql()
+        sql, params = in_export_order(
+            selected, [column_expression(column.name) for column in columns]
+        ).sql()
         positions = flag_positions(columns)
     with translate_database_errors():
         if is_sqlite(database_proxy.obj):

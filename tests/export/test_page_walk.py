@@ -14,7 +14,7 @@ import pytest
 
 from store.caches import reset_caches
 from store.database import is_sqlite
-from store.export import ExportFilter, export_page, open_export
+from store.export import Column, ExportFilter, export_page, open_export
 from store.export import pages as export_pages
 from tests.export.conftest import (
     MANY_BASE,
@@ -24,6 +24,9 @@ from tests.export.conftest import (
     meeting,
     organization,
 )
+
+# The one column these reads ask for, as the server names it.
+NAME = [Column("name", "name")]
 
 EVERYTHING = ExportFilter(
     organization_ids=(ORG_ID,),
@@ -61,9 +64,7 @@ def walk(
     found = {}
     with db.connection_context():
         for number in pages:
-            _, rows = export_page(
-                selected, ["name"], offset=(number - 1) * per_page, limit=per_page
-            )
+            _, rows = export_page(selected, NAME, offset=(number - 1) * per_page, limit=per_page)
             found[number] = names(rows)
     return found
 
@@ -114,7 +115,7 @@ def test_pages_of_several_organizations_merge_in_order(
 
 def every_match(db: peewee.Database, selected: ExportFilter) -> list[int]:
     """The filter's meetings as the streamed export reads them (no page statement)."""
-    with db.connection_context(), closing(open_export(selected, ["name"], 10_000)) as reader:
+    with db.connection_context(), closing(open_export(selected, NAME, 10_000)) as reader:
         return names(reader.fetch())
 
 
@@ -160,7 +161,7 @@ def test_a_change_to_the_data_is_seen_by_the_next_page(
         gone = ", ".join(map(str, expected[:5]))
         db.execute_sql(f"DELETE FROM meeting WHERE id IN ({gone})")
     with db.connection_context():
-        total, rows = export_page(EVERYTHING, ["name"], offset=20, limit=10)
+        total, rows = export_page(EVERYTHING, NAME, offset=20, limit=10)
     assert total == 95
     assert names(rows) == expected[25:35]
 
@@ -210,7 +211,7 @@ def walk_while_time_passes(
         offset, now = 0, start
         while True:
             selected = at(now)
-            total, rows = export_page(selected, ["name"], offset=offset, limit=9)
+            total, rows = export_page(selected, NAME, offset=offset, limit=9)
             answers.append((selected, total, names(rows)))
             if not rows:
                 return answers
@@ -257,9 +258,9 @@ def test_a_count_carried_to_another_instant_equals_a_fresh_count(
     for field in ("ended_or_complete_at", "upcoming_at"):
         reset_caches()
         with db.connection_context():
-            export_page(ExportFilter((ORG_ID,), **{field: middle}), ["name"], offset=0, limit=1)
+            export_page(ExportFilter((ORG_ID,), **{field: middle}), NAME, offset=0, limit=1)
             total, _ = export_page(
-                ExportFilter((ORG_ID,), **{field: later}), ["name"], offset=0, limit=1
+                ExportFilter((ORG_ID,), **{field: later}), NAME, offset=0, limit=1
             )
         assert total == len(every_match(db, ExportFilter((ORG_ID,), **{field: later}))), field
 
@@ -274,14 +275,12 @@ def test_a_page_start_is_checked_alone_when_the_count_was_read_at_another_instan
     with db.connection_context():
         for number in (1, 2, 3):
             selected = ExportFilter((ORG_ID,), upcoming_at=at[0])
-            pages[number] = names(
-                export_page(selected, ["name"], offset=(number - 1) * 9, limit=9)[1]
-            )
+            pages[number] = names(export_page(selected, NAME, offset=(number - 1) * 9, limit=9)[1])
         later = ExportFilter((ORG_ID,), upcoming_at=at[1])
         # Page 1 at the later instant keeps the count at that instant, so page 4's start
         # (kept at the earlier one) is carried on its own, not in one statement with it.
-        export_page(later, ["name"], offset=0, limit=9)
-        total, rows = export_page(later, ["name"], offset=27, limit=9)
+        export_page(later, NAME, offset=0, limit=9)
+        total, rows = export_page(later, NAME, offset=27, limit=9)
     expected = every_match(db, later)
     assert [m for number in (1, 2, 3) for m in pages[number]] == every_match(
         db, ExportFilter((ORG_ID,), upcoming_at=at[0])

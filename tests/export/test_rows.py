@@ -10,6 +10,12 @@ import orjson
 import pytest
 
 from server.export_rows import TypedRows, decimal_text, join_json_rows, json_number
+from store.export import Column
+
+
+def columns(*names: str) -> list[Column]:
+    """Columns by name (a typed row has no use for their JSON keys)."""
+    return [Column(name, name) for name in names]
 
 
 @pytest.mark.parametrize(
@@ -50,9 +56,9 @@ def test_json_rows_of_an_empty_batch_are_empty() -> None:
 
 def test_typed_rows_set_only_requested_non_null_fields() -> None:
     rows = [("2026-05-23T15:00:00.250Z", None, Decimal("12.50"), 0, None)]
-    (message,) = TypedRows(["start_time", "name", "price", "privacy", "group_leader_id"]).build(
-        rows
-    )
+    (message,) = TypedRows(
+        columns("start_time", "name", "price", "privacy", "group_leader_id")
+    ).build(rows)
     assert sorted(f.name for f, _ in message.ListFields()) == ["price", "privacy", "start_time"]
     assert message.start_time.ToJsonString() == "2026-05-23T15:00:00.250Z"
     assert message.price.value == "12.5"
@@ -61,4 +67,4 @@ def test_typed_rows_set_only_requested_non_null_fields() -> None:
 
 def test_typed_rows_refuse_an_unknown_column() -> None:
     with pytest.raises(ValueError, match="unknown export column"):
-        TypedRows(["attendees"])
+        TypedRows(columns("attendees"))

@@ -19,17 +19,15 @@ import orjson
 import peewee
 import pytest
 
-from gateway.legacy.export_formats import (
-    COLUMN_LABELS,
+from gateway.legacy.enum_options import EXPORT_COLUMNS
+from gateway.legacy.export_formats.codings import accepts_gzip
+from gateway.legacy.export_formats.negotiation import (
     FORMAT_MESSAGE,
-    NdjsonWriter,
-    accepts_gzip,
     format_parameter,
     negotiate,
-    neutralise_formula,
     resolve_format,
-    split_objects,
 )
+from gateway.legacy.export_formats.writers import NdjsonWriter, decode_rows, neutralise_formula
 from server import export as server_export
 from store.loader import load_fixture
 from store.models import Meeting
@@ -48,6 +46,8 @@ from tests.export.conftest import (
 
 reader_spy = export_fixtures.reader_spy  # the export tests' spy on the store's reader
 
+# Each column's key and its label (the export page's checkboxes, the CSV header), in order.
+COLUMN_LABELS = {column.key: column.label for column in EXPORT_COLUMNS}
 IDENTITY = {"Accept-Encoding": "identity"}
 CSV_TYPE = "text/csv; charset=utf-8; header=present"
 NDJSON_TYPE = "application/x-ndjson; charset=utf-8"
@@ -366,16 +366,18 @@ async def test_csv_neutralises_formulas_in_text_cells_only(
         [{"name": "Caf\u00e9 \u2615 \n\t\u0001"}, {}],
     ],
 )
-def test_ndjson_splits_a_batch_into_the_servers_own_bytes(objects: list[dict[str, Any]]) -> None:
+def test_a_batch_decodes_into_its_rows_and_ndjson_writes_each_as_encoded(
+    objects: list[dict[str, Any]],
+) -> None:
     encoded = [orjson.dumps(o) for o in objects]
-    assert split_objects(b",".join(encoded)) == encoded
-    # Not re-encoded: bytes another encoder wrote (spaces, escapes) come through as they are.
-    spaced = [b'{"name" : "a},{b", "eap" : true}', b'{"name" : "\\u00e9"}']
-    assert split_objects(b",".join(spaced)) == spaced
-    assert NdjsonWriter().rows(b",".join(spaced)) == b"\n".join(spaced) + b"\n"
-    assert split_objects(b"") == []
+    batch = b",".join(encoded)
+    # One decode of the whole batch: the objects' separator inside a string is no boundary.
+    assert decode_rows(batch) == objects
+    # Each line is its row encoded as the databases encode it (tests/export/test_json_rows.py).
+    assert NdjsonWriter().rows(batch) == b"\n".join(encoded) + b"\n"
+    assert decode_rows(b"") == []
     with pytest.raises(ValueError):
-        split_objects(b'{"name":"a"},[1]')
+        decode_rows(b'{"name":"a"},[1]')
 
 
 def test_neutralise_formula_leaves_plain_text_alone() -> None:

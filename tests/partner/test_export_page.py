@@ -33,12 +33,14 @@ from gateway.export_page import (
     REPORT_TYPE_LABELS,
     REPORTING_DAY_LABELS,
 )
+from gateway.legacy.enum_options import EXPORT_COLUMNS
 from gateway.legacy.export import REPORT_TYPES, REPORTING_DAYS
-from gateway.legacy.export_formats import COLUMN_LABELS
 from store.loader import load_fixture
 from tests.export.conftest import document, meeting, organization, user
 from tests.processes import Served, serving
 
+# Each column's key and its label (the export page's checkboxes, the CSV header), in order.
+COLUMN_LABELS = {column.key: column.label for column in EXPORT_COLUMNS}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 import peewee
 
-from gateway.legacy.export_formats import COLUMN_LABELS, FORMATS
+from gateway.legacy.enum_options import EXPORT_COLUMNS
+from gateway.legacy.export_formats import FORMATS
 from gateway.openapi import build_openapi
 from store.loader import load_fixture
 from tests.export.conftest import ACCESS_KEY as EXPORT_ACCESS_KEY
@@ -16,6 +17,8 @@ from tests.export.conftest import EXPORT_URL
 from tests.export.test_golden import EXAMPLE_QUERY, PAGE_EXAMPLE, example_document
 from tests.partner.conftest import ORG_ID, OpenApiDocument, rest_token
 
+# Each column's key and its label (the export page's checkboxes, the CSV header), in order.
+COLUMN_LABELS = {column.key: column.label for column in EXPORT_COLUMNS}
 EXPORT = "/api/v2/organizations/{organization_id}/export_meetings"
 URL = EXPORT.replace("{organization_id}", str(ORG_ID))
 MEDIA_TYPES = {"application/json", "text/csv", "application/x-ndjson", "application/ndjson"}

@@ -13,10 +13,13 @@ import pytest
 from cli.process import open_store
 from server.config import Settings, SettingsError
 from store.caches import LatestCache, reset_caches, set_caches_enabled
-from store.export import ExportFilter, export_page
+from store.export import Column, ExportFilter, export_page
 from store.export import pages as export_pages
 from store.loader import load_fixture
 from tests.records import meeting_record, organization_record
+
+# The one column these reads ask for, as the server names it.
+NAME = [Column("name", "name")]
 
 ORG_ID = 5
 START = datetime(2026, 5, 20, 12, tzinfo=UTC)
@@ -64,8 +67,7 @@ def pages(db: peewee.Database, selected: ExportFilter) -> list[tuple[int, list[s
         return [
             (total, [row[0] for row in rows])
             for total, rows in (
-                export_page(selected, ["name"], offset=offset, limit=7)
-                for offset in range(0, 35, 7)
+                export_page(selected, NAME, offset=offset, limit=7) for offset in range(0, 35, 7)
             )
         ]
 

@@ -14,10 +14,13 @@ from typing import Any
 import peewee
 
 from store.database import is_sqlite
-from store.export import ExportFilter, open_export
+from store.export import Column, ExportFilter, open_export
 from store.session import sqlite_turn
 from store.upcoming import upcoming_meetings_page
 from tests.upcoming.conftest import ORG_ID, Document, document, meeting
+
+# The one column these reads ask for, as the server names it.
+NAME = [Column("name", "name")]
 
 START = datetime(2026, 5, 20, 12, tzinfo=UTC)
 # Long enough for a page read of a few rows to finish many times over on a loaded machine.
@@ -101,7 +104,7 @@ def test_an_export_stream_holds_the_turn_only_while_it_reads_a_batch(
     go_on = threading.Event()
 
     def stream() -> list[str]:
-        with closing(open_export(selected, ["name"], 3)) as reader:
+        with closing(open_export(selected, NAME, 3)) as reader:
             names = [row[0] for row in reader.fetch()]
             first_batch.set()
             assert go_on.wait(WAIT_SECONDS)

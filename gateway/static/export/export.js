@@ -103,7 +103,11 @@
   function selectedColumns() {
     return columnBoxes
       .filter((box) => box.checked)
-      .map((box) => ({ key: box.value, label: box.labels[0].textContent.trim() }));
+      .map((box) => ({
+        key: box.value,
+        jsonKey: box.dataset.jsonKey,
+        label: box.labels[0].textContent.trim(),
+      }));
   }
 
   function organizationId() {
@@ -177,7 +181,6 @@
   }
 
   function renderPreview(columns, body) {
-    const keyOf = (column) => (column.key === "group_leader_id" ? "group_leader" : column.key);
     const head = document.createElement("tr");
     for (const column of columns) {
       const th = document.createElement("th");
@@ -190,7 +193,7 @@
       const tr = document.createElement("tr");
       for (const column of columns) {
         const td = document.createElement("td");
-        td.textContent = cellText(meeting[keyOf(column)]);
+        td.textContent = cellText(meeting[column.jsonKey]);
         tr.append(td);
       }
       return tr;
