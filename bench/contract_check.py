@@ -200,10 +200,13 @@ def check(args: argparse.Namespace, directory: Path) -> int:
     with worktree(args.base) as (checkout, commit):
         print(f"contract check: base {commit[:12]} vs this checkout, {args.database}", flush=True)
         schema = schema_difference(checkout, directory)
-        if schema:
-            print("the base's schema differs from this checkout's; one database cannot serve both:")
+        if schema and not args.newer_schema:
+            print("the base's schema differs from this checkout's; one database cannot serve both")
+            print("(--newer-schema lets the base serve this checkout's, when it only adds):")
             print("\n".join(schema))
             return 2
+        if schema:
+            print(f"the base serves this checkout's newer schema ({len(schema)} lines differ)")
         with ExitStack() as stack:
             demo = stack.enter_context(
                 demo_database(args.database, args.meetings, directory, args.postgres_url)
@@ -223,6 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base", required=True, help="the revision to compare with (git)")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--meetings", type=int, default=5000, help="demo meetings (default 5000)")
+    parser.add_argument(
+        "--newer-schema",
+        action="store_true",
+        help="let the base serve this checkout's schema where it differs (migrations that add "
+        "tables, columns or indexes an older revision ignores)",
+    )
     parser.add_argument(
         "--postgres-url",
         default=environment_postgres_url(),

@@ -14,7 +14,7 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2
 
 from bench.contract_calls import Grpc
-from bench.contract_rest import Facts
+from bench.contract_rest import DEMO_MEMBER, NO_MEMBER, Facts
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,6 +78,17 @@ def feed(facts: Facts) -> list[Grpc]:
         Grpc(SERVICE + "ListUpcomingMeetings", other, pb.ListUpcomingMeetingsResponse, facts.token)
     )
     return calls
+
+
+def member_feed(facts: Facts) -> list[Grpc]:
+    def call(idp_id: str = DEMO_MEMBER, **fields: Any) -> Grpc:
+        request = pb.ListMemberUpcomingMeetingsRequest(
+            organization_id=facts.organization_id, idp_id=idp_id, **fields
+        )
+        method = SERVICE + "ListMemberUpcomingMeetings"
+        return Grpc(method, request, pb.ListMemberUpcomingMeetingsResponse, facts.token)
+
+    return [call(), call(page=2, page_size=3), call(page=100000), call(NO_MEMBER), call("")]
 
 
 def _export(facts: Facts, token: str | None = None, **fields: Any) -> Grpc:
@@ -199,6 +210,7 @@ def grpc_calls(facts: Facts) -> list[Grpc]:
     return [
         *authentication(facts),
         *feed(facts),
+        *member_feed(facts),
         *export_pages(facts),
         *export_errors(facts),
         *export_streams(facts),

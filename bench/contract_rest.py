@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from bench.contract_calls import Rest
 
@@ -120,6 +120,24 @@ def feed(facts: Facts) -> list[Rest]:
         (("Authorization", f"Bearer {facts.token}"),),
     )
     return [*calls, bare, other, facts.get(name, [], token=False)]
+
+
+# The demo's members (store.demo): one who signed up, and an id no member has.
+DEMO_MEMBER, NO_MEMBER = "auth0|demo-member-001", "auth0|nobody"
+
+
+def member_feed(facts: Facts) -> list[Rest]:
+    """A member's upcoming meetings: pages, a page past the end, an unknown member, bad paging."""
+    name = f"members/{quote(DEMO_MEMBER, safe='')}/upcoming_meetings"
+    variants: list[list[tuple[str, str]]] = [
+        [],
+        [("items", "3"), ("page", "2")],
+        [("page", "100000")],
+        [("items", "x")],
+    ]
+    calls = [facts.get(name, pairs) for pairs in variants]
+    unknown = facts.get(f"members/{quote(NO_MEMBER, safe='')}/upcoming_meetings", [])
+    return [*calls, unknown, facts.get(name, [], token=False)]
 
 
 def export_pages(facts: Facts) -> list[Rest]:
@@ -256,6 +274,7 @@ def rest_calls(facts: Facts) -> list[Rest]:
     return [
         *authentication(facts),
         *feed(facts),
+        *member_feed(facts),
         *export_pages(facts),
         *export_formats(facts),
         *export_errors(facts),

@@ -8,7 +8,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.errors import BindError
 from gateway.legacy import export
-from gateway.legacy.export_formats import FORMAT_MESSAGE
+from gateway.legacy.export_formats.negotiation import FORMAT_MESSAGE
 from gateway.params import Params
 from heypeers.meetings.v1 import meetings_service_pb2 as pb
 
