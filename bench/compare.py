@@ -5,7 +5,8 @@ A change's effect on this shared, noisy machine is only readable as a ratio meas
 run: the two services are started in turn (base, then this checkout, for every round), each
 fresh, on the same cached bench database, and measured the same way:
 - the feed's first page of 20 through the gateway under `wrk` (as `make bench`; the Python
-  load client without it), and
+  load client without it),
+- the whole export streamed through the gateway (JSON, every meeting), and
 - a walk of the export's pages (per_page=100) for a fixed time, with the page latencies:
   of a custom range holding every meeting (as `make bench`), then with reporting_days
   omitted (the default `all`, whose set moves with each request's now: "walk, all").
@@ -38,8 +39,11 @@ from bench.build import (
 from bench.run import (
     RESULTS_DIR,
     Options,
+    export_args,
     gateway_load,
     log,
+    rows_per_second,
+    run_client,
     token_for,
     walk_pages,
 )
@@ -88,7 +92,11 @@ def measure(
         feed = gateway_load(url, token, options)
         walk = walk_pages(service, token, db, 5, walk_seconds)
         default_walk = walk_pages(service, token, db, 5, walk_seconds, default_preset=True)
+        stream = run_client(
+            "rest-export", "--target", service.http_base, *export_args(service, token, db)
+        )
     return {
+        "stream_rows_per_second": rows_per_second(stream),
         "feed_requests_per_second": feed["requests_per_second"],
         "feed_p50_seconds": feed["p50_seconds"],
         "feed_p99_seconds": feed["p99_seconds"],
@@ -102,6 +110,7 @@ def measure(
 
 
 FIGURES = (
+    ("stream_rows_per_second", "stream rows/s", "{:,.0f}", True),
     ("feed_requests_per_second", "feed req/s", "{:,.0f}", True),
     ("feed_p50_seconds", "feed p50", "{:.1f} ms", False),
     ("feed_p99_seconds", "feed p99", "{:.1f} ms", False),
