@@ -7,6 +7,7 @@ from typing import Any
 
 import peewee
 
+from store.meeting_days import install_meeting_days
 from store.models import ALL_MODELS, SchemaVersion
 
 # Each step brings the schema from version i to i + 1; append, never edit.
@@ -56,6 +57,8 @@ MIGRATIONS: list[Migration] = [
     _create_missing_indexes,
     # 4: the meeting table's write counter on PostgreSQL.
     _count_meeting_writes,
+    # 5: meeting_day, the per-day counts the export's counts and page positions add up.
+    install_meeting_days,
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

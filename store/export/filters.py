@@ -129,6 +129,11 @@ def filter_conditions(selected: ExportFilter, *, slots: bool = False) -> list[pe
     if selected.upcoming_at is not None:
         now = bound("upcoming_at")
         conditions.append((Meeting.end_time > now) & Meeting.status.not_in(CLOSED_STATUSES))
+        organizations = [
+            slot(f"o{index}") if slots else organization_id
+            for index, organization_id in enumerate(selected.organization_ids)
+        ]
+        conditions.append(Meeting.start_time > _earliest_start(now, organizations))
     if selected.starts_from is not None:
         conditions.append(Meeting.start_time >= bound("starts_from"))
     if selected.starts_before is not None:
@@ -138,6 +143,31 @@ def filter_conditions(selected: ExportFilter, *, slots: bool = False) -> list[pe
     if selected.eap_only:
         conditions.append(Meeting.eap == True)  # noqa: E712 - builds SQL, not a Python test
     return conditions
+
+
+def _earliest_start(now: Any, organizations: Sequence[Any]) -> Any:
+    """`now` less the longest meeting of `organizations`: a meeting that started then or
+    earlier has ended by `now` (its end_time is its start plus its duration, as stored). As a
+    lower bound on the start, it makes the upcoming meetings a range of the (organization,
+    start_time, id) index instead of a filter over the whole history. Each longest duration
+    is one seek on the (organization, duration) index, inside the statement, so it is the
+    statement's own snapshot's."""
+    other = Meeting.alias("longest")
+    longest: list[Any] = [
+        peewee.fn.COALESCE(
+            other.select(peewee.fn.MAX(other.duration)).where(other.organization == organization),
+            0,
+        )
+        for organization in organizations
+    ] or [peewee.Value(0)]
+    if is_sqlite(database_proxy.obj):
+        minutes = longest[0] if len(longest) == 1 else peewee.fn.max(*longest)
+        # datetime() drops the fraction of a second of `now`: the bound only widens.
+        return peewee.fn.datetime(now, peewee.fn.printf("-%d minutes", minutes))
+    minutes = longest[0] if len(longest) == 1 else peewee.fn.GREATEST(*longest)
+    return peewee.Expression(
+        now, "-", peewee.Expression(minutes, "*", peewee.SQL("interval '1 minute'"))
+    )
 
 
 def column_expression(name: str) -> Any:

@@ -1,0 +1,293 @@
+"""How many meetings an export holds, and where its page at any offset starts, without stepping
+through the rows before it: the start-time axis is cut into pieces, and each is counted by
+adding the stored per-day counts of store.meeting_days, or row by row where that cannot say.
+
+Whether a meeting matches a filter depends, day by day, only on its status and EAP flag,
+except on a few days:
+- the days holding the range's own ends (a custom range or a calendar preset starts and ends
+  at any instant), and
+- for a filter that moves with `now` (`all` and `all_past`: ended by now or complete;
+  `all_upcoming`: not ended and neither cancelled nor complete), the days from `now` less the
+  longest meeting in scope up to `now`. A meeting that started before `now - longest` has
+  ended (its end is its start plus its duration, as stored); one that starts after `now` has
+  not. So on a day wholly before that window `all` holds every meeting and `all_upcoming`
+  none; on a day wholly after it, `all` holds the complete ones and `all_upcoming` the
+  scheduled ones.
+
+Those few days are "direct" pieces, counted on the meeting indexes; every other run of whole
+days is a "bulk" piece, the sum of one meeting_day column. A page at offset N then starts in
+one piece: in a bulk piece, on the day where the running sum of that column passes N (one
+window query over the days), so the page is read from that day's first meeting and steps
+over at most one day's meetings; in a direct piece, from the piece's start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import peewee
+
+from store.database import database_proxy, is_sqlite
+from store.export.filters import (
+    ExportFilter,
+    Slot,
+    bound_values,
+    filter_conditions,
+    naive_utc,
+    shape_of,
+    slot,
+    template_of,
+)
+from store.models import Meeting
+
+_DAY = timedelta(days=1)
+# The smallest step of a stored instant: an inclusive end as an exclusive one.
+_TICK = timedelta(microseconds=1)
+_MEETING_DAY: Any = peewee.Table(
+    "meeting_day",
+    (
+        "organization_id",
+        "day",
+        "meetings",
+        "scheduled",
+        "complete",
+        "meetings_eap",
+        "scheduled_eap",
+        "complete_eap",
+    ),
+).bind(database_proxy)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Meetings starting in [low, high) (naive UTC; None: unbounded), counted either as the
+    sum of the meeting_day `column` over those whole days, or (column None) row by row under
+    the filter. `empty`: a bulk piece in which no meeting can match."""
+
+    low: datetime | None
+    high: datetime | None
+    column: str | None
+    empty: bool = False
+
+
+def _midnight(moment: datetime) -> datetime:
+    return datetime.combine(moment.date(), time())
+
+
+def _range(selected: ExportFilter) -> tuple[datetime | None, datetime | None]:
+    """The filter's start-time range as [low, high), naive UTC."""
+    low = naive_utc(selected.starts_from) if selected.starts_from is not None else None
+    highs = []
+    if selected.starts_before is not None:
+        highs.append(naive_utc(selected.starts_before))
+    if selected.starts_until is not None:
+        highs.append(naive_utc(selected.starts_until) + _TICK)
+    return low, min(highs) if highs else None
+
+
+def _moving(selected: ExportFilter) -> tuple[str | None, datetime | None]:
+    if selected.upcoming_at is not None:
+        return "upcoming", naive_utc(selected.upcoming_at)
+    if selected.ended_or_complete_at is not None:
+        return "ended", naive_utc(selected.ended_or_complete_at)
+    return None, None
+
+
+def _direct_days(
+    selected: ExportFilter, longest: int, low: datetime | None, high: datetime | None
+) -> list[tuple[datetime, datetime]]:
+    """Whole days on which the filter must be checked row by row, merged, in order."""
+    spans = []
+    if low is not None:
+        spans.append((_midnight(low), _midnight(low) + _DAY))
+    if high is not None:
+        spans.append((_midnight(high - _TICK), _midnight(high - _TICK) + _DAY))
+    kind, now = _moving(selected)
+    if kind is not None and now is not None:
+        spans.append((_midnight(now - timedelta(minutes=longest)), _midnight(now) + _DAY))
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _bulk(selected: ExportFilter, low: datetime | None, high: datetime | None) -> Piece:
+    """A run of whole days outside every direct day: which column counts its matches."""
+    kind, now = _moving(selected)
+    suffix = "_eap" if selected.eap_only else ""
+    if kind is None or now is None:
+        return Piece(low, high, "meetings" + suffix)
+    # Wholly before the window (every meeting ended) or wholly after `now` (none has).
+    before = high is not None and high <= now
+    if kind == "upcoming":
+        return Piece(low, high, "scheduled" + suffix, empty=before)
+    return Piece(low, high, ("meetings" if before else "complete") + suffix)
+
+
+def pieces(selected: ExportFilter, longest: int) -> list[Piece]:
+    """The filter's start-time axis in order, cut into bulk and direct pieces (module doc).
+    `longest`: the longest meeting in scope, in minutes."""
+    low, high = _range(selected)
+    found: list[Piece] = []
+    cursor = low
+    for start, end in _direct_days(selected, longest, low, high):
+        piece_low = start if low is None else max(start, low)
+        piece_high = end if high is None else min(end, high)
+        if cursor is None or cursor < piece_low:
+            found.append(_bulk(selected, cursor, piece_low))
+        if piece_low < piece_high:
+            found.append(Piece(piece_low, piece_high, None))
+        cursor = piece_high
+    if high is None or cursor is None or cursor < high:
+        found.append(_bulk(selected, cursor, high))
+    return [piece for piece in found if not piece.empty]
+
+
+def longest_minutes(organization_ids: Sequence[int]) -> int:
+    """The longest meeting of these organizations, in minutes (0 for none): one seek each
+    on the (organization, duration) index."""
+    longest = 0
+    for organization_id in organization_ids:
+        found = (
+            Meeting.select(peewee.fn.MAX(Meeting.duration))
+            .where(Meeting.organization == organization_id)
+            .scalar()
+        )
+        longest = max(longest, int(found or 0))
+    return longest
+
+
+def _day_value(moment: datetime) -> Any:
+    day: date = moment.date()
+    return day.isoformat() if is_sqlite(database_proxy.obj) else day
+
+
+def _shape(selected: ExportFilter, found: Sequence[Piece]) -> tuple[Any, ...]:
+    return (
+        is_sqlite(database_proxy.obj),
+        shape_of(selected),
+        tuple((p.low is not None, p.high is not None, p.column) for p in found),
+    )
+
+
+@lru_cache(maxsize=256)
+def _counts_sql(shape: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """One statement whose one row is each piece's count, for one shape of filter and
+    pieces: its SQL and its parameters with a Slot for each value."""
+    _, filter_shape, piece_shapes = shape
+    template = template_of(filter_shape)
+    scope = [slot(f"o{index}") for index in range(filter_shape[0])]
+    counts: list[Any] = []
+    query: Any
+    for index, (has_low, has_high, column) in enumerate(piece_shapes):
+        if column is None:
+            conditions = [Meeting.organization.in_(scope), *filter_conditions(template, slots=True)]
+            if has_low:
+                conditions.append(Meeting.start_time >= slot(f"p{index}_low"))
+            if has_high:
+                conditions.append(Meeting.start_time < slot(f"p{index}_high"))
+            query = Meeting.select(peewee.fn.COUNT(peewee.SQL("*"))).where(*conditions)
+        else:
+            day = _MEETING_DAY.day
+            conditions = [_MEETING_DAY.organization_id.in_(scope)]
+            if has_low:
+                conditions.append(day >= slot(f"p{index}_low"))
+            if has_high:
+                conditions.append(day < slot(f"p{index}_high"))
+            total = peewee.fn.SUM(getattr(_MEETING_DAY, column))
+            query = _MEETING_DAY.select(peewee.fn.COALESCE(total, 0)).where(*conditions)
+        counts.append(query)
+    if not counts:
+        counts.append(peewee.Value(0))
+    sql, params = peewee.Select(columns=counts).bind(database_proxy).sql()
+    return sql, tuple(params)
+
+
+def _piece_values(found: Sequence[Piece]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for index, piece in enumerate(found):
+        bulk = piece.column is not None
+        for name, bound in (("low", piece.low), ("high", piece.high)):
+            if bound is not None:
+                values[f"p{index}_{name}"] = _day_value(bound) if bulk else bound
+    return values
+
+
+def _run(sql: str, template: Sequence[Any], values: dict[str, Any]) -> Any:
+    params = [values[value.name] if isinstance(value, Slot) else value for value in template]
+    return database_proxy.execute_sql(sql, params)
+
+
+def piece_counts(selected: ExportFilter, longest: int) -> tuple[list[Piece], list[int]]:
+    """The filter's pieces and how many matching meetings each holds, in one statement."""
+    found = pieces(selected, longest)
+    sql, template = _counts_sql(_shape(selected, found))
+    row = _run(sql, template, {**bound_values(selected), **_piece_values(found)}).fetchone()
+    return found, [int(value or 0) for value in row[: len(found)]]
+
+
+def _day_sql(sqlite: bool, scope_size: int, column: str, has_low: bool, has_high: bool) -> str:
+    del sqlite  # the placeholder is the connected database's
+    p = database_proxy.obj.param
+    conditions = [f"organization_id IN ({', '.join([p] * scope_size)})"]
+    if has_low:
+        conditions.append(f"day >= {p}")
+    if has_high:
+        conditions.append(f"day < {p}")
+    # The running sum of the column over the days, and the first day on which it passes
+    # the offset: the page starts on that day, after its meetings before the offset.
+    return (
+        f"SELECT day, cumulative - n FROM (SELECT day, SUM({column}) AS n, "
+        f"SUM(SUM({column})) OVER (ORDER BY day) AS cumulative FROM meeting_day "
+        f"WHERE {' AND '.join(conditions)} GROUP BY day) AS d "
+        f"WHERE cumulative > {p} ORDER BY day LIMIT 1"
+    )
+
+
+def _day_of(selected: ExportFilter, piece: Piece, skip: int) -> tuple[datetime, int]:
+    """The first day of bulk `piece` on which the running count passes `skip`, and how many
+    of the piece's matches start before that day."""
+    assert piece.column is not None
+    sql = _day_sql(
+        is_sqlite(database_proxy.obj),
+        len(selected.organization_ids),
+        piece.column,
+        piece.low is not None,
+        piece.high is not None,
+    )
+    params: list[Any] = list(selected.organization_ids)
+    params += [_day_value(bound) for bound in (piece.low, piece.high) if bound is not None]
+    row = database_proxy.execute_sql(sql, [*params, skip]).fetchone()
+    day = row[0] if isinstance(row[0], date) else date.fromisoformat(row[0])
+    return datetime.combine(day, time()), int(row[1])
+
+
+def page_start(
+    selected: ExportFilter, offset: int, found: Sequence[Piece], counts: Sequence[int]
+) -> tuple[ExportFilter, int]:
+    """A filter holding the same meetings from offset `offset` on, and how many of its own
+    meetings to skip to reach it: at most one day's, or one direct piece's."""
+    before = 0
+    for piece, count in zip(found, counts, strict=True):
+        if offset < before + count:
+            skip = offset - before
+            anchor = piece.low
+            if piece.column is not None:
+                anchor, skipped = _day_of(selected, piece, skip)
+                if piece.low is not None:
+                    anchor = max(anchor, piece.low)
+                skip -= skipped
+            if anchor is not None and (
+                selected.starts_from is None or naive_utc(selected.starts_from) < anchor
+            ):
+                selected = replace(selected, starts_from=anchor.replace(tzinfo=UTC))
+            return selected, skip
+        before += count
+    return selected, offset - before
