@@ -35,6 +35,8 @@ import orjson
 
 from store.carried import CarriedReadings
 from store.database import database_proxy, is_sqlite
+from store.export.filters import ExportFilter
+from store.export.positions import longest_minutes, page_start, piece_counts
 from store.session import connected, snapshot_read
 from store.snapshots import POSTGRES_SNAPSHOT_SQL, snapshot_value, sqlite_token, sqlite_version
 
@@ -92,20 +94,35 @@ def upcoming_meetings_page(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
+    deep = meeting_series_id is None and offset >= DEEP_OFFSET
     sql = _statements(is_sqlite(database_proxy.obj), len(scope), meeting_series_id is not None)
     params = sql.params(scope, meeting_series_id, stored_now)
     key = (tuple(scope), meeting_series_id)
     if not sql.sqlite:
-        return _postgres_page(sql, {**params, "limit": limit, "offset": offset}, key, stored_now)
+        if not deep:
+            values = {**params, "limit": limit, "offset": offset}
+            return _postgres_page(sql, values, key, stored_now)
+        # The total first (a page of none): past the end, it is all a page costs.
+        head = _postgres_page(sql, {**params, "limit": 0, "offset": 0}, key, stored_now)
+        if offset >= head.total:
+            return head
+        return _deep_page(scope, now, offset, limit)
     with snapshot_read():
         # Run together, so the total and the page read one snapshot. The total is the
         # transaction's first statement: the one that fixes its snapshot.
         total = _sqlite_total(sql, params, key, stored_now)
         if offset >= total:
             return UpcomingPage([], {}, total)
+        if deep:
+            return _deep_page(scope, now, offset, limit)
         page = database_proxy.execute_sql(sql.page, {**params, "limit": limit, "offset": offset})
         (array,) = page.fetchone()
-    # SQLite: one JSON array of [*UpcomingMeetingRow, registered] (see _one_row_page).
+    return _sqlite_page(array, total)
+
+
+def _sqlite_page(array: str, total: int) -> UpcomingPage:
+    """SQLite: the page from one JSON array of [*UpcomingMeetingRow, registered] (see
+    _one_row_page)."""
     counted = sorted(
         ((_row(values[:-1], True), values[-1]) for values in orjson.loads(array)),
         key=lambda pair: (pair[0].start_time, pair[0].id),
@@ -161,6 +178,8 @@ class _Shape:
     sqlite: bool
     scope_size: int
     has_series: bool
+    # A deep page: read from :from, the day store.export.positions found it starts on.
+    deep: bool = False
 
     def p(self, name: str) -> str:
         """The placeholder of a named parameter."""
@@ -196,6 +215,14 @@ class _Shape:
         minutes = longest[0] if self.scope_size == 1 else f"GREATEST({', '.join(longest)})"
         return f"{p('now')} - {minutes} * interval '1 minute'"
 
+    def lower_bound(self) -> str:
+        """The page's one lower bound on the start (beside a second one, SQLite ranges the
+        index over the first and filters on the other)."""
+        if not self.deep:
+            return self.earliest_start()
+        later = "max" if self.sqlite else "GREATEST"
+        return f"{later}({self.p('from')}, {self.earliest_start()})"
+
     def page_rows(self) -> str:
         """FROM ... ORDER BY of the page's meetings joined to their leaders."""
         p = self.p
@@ -206,7 +233,7 @@ class _Shape:
             'FROM "meeting" AS m '
             'JOIN (SELECT s.id FROM "meeting" AS s '
             f"WHERE {self.in_scope('s')} AND s.end_time > {p('now')} "
-            f"AND s.start_time >= {self.earliest_start()} "
+            f"AND s.start_time >= {self.lower_bound()} "
             # PostgreSQL: a page past the end costs the total alone (a one-time filter).
             f"{'' if self.sqlite else 'AND (SELECT t.total FROM t) > %(offset)s '}"
             f"ORDER BY s.start_time, s.id LIMIT {p('limit')} OFFSET {p('offset')}) AS page "
@@ -218,10 +245,17 @@ class _Shape:
 
 
 @lru_cache(maxsize=64)
-def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
-    shape = _Shape(sqlite, scope_size, has_series)
+def _statements(sqlite: bool, scope_size: int, has_series: bool, deep: bool = False) -> _Statements:
+    """The statements of one shape of request; for a deep page (`deep`), the PostgreSQL
+    feed statement (counted_feed) takes its total as :known_total instead of counting it."""
+    shape = _Shape(sqlite, scope_size, has_series, deep)
     now, in_scope = shape.p("now"), shape.in_scope("m")
-    count = f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now}'
+    # The start's lower bound too: with a series, its (meeting_series, start_time) index
+    # then ranges over the series' upcoming meetings, not over its whole history.
+    count = (
+        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now} '
+        f"AND m.start_time >= {shape.earliest_start()}"
+    )
     ended_since = (
         f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} '
         f"AND m.end_time > {shape.p('counted_at')} AND m.end_time <= {now}"
@@ -232,6 +266,9 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
         return _Statements(
             sqlite, count, ended_since, _one_row_page(columns, page_rows), "", "", scope_size
         )
+    if deep:
+        known = _postgres_feed("%(known_total)s", columns, page_rows)
+        return _Statements(sqlite, count, ended_since, "", known, "", scope_size)
     carried = (
         f"CASE WHEN {POSTGRES_SNAPSHOT_SQL} = %(token)s "
         f"THEN %(base)s - ({ended_since}) ELSE ({count}) END"
@@ -320,9 +357,51 @@ def _postgres_page(
     total, token = int(results[0][0] or 0), snapshot_value(results[0][1])
     if cached is None or cached.token != token:
         _TOTALS.keep(key, token, now, total)
+    return _postgres_rows(results, total)
+
+
+def _postgres_rows(results: list[Any], total: int) -> UpcomingPage:
     rows = [(_row(values[2:-1], False), values[-1]) for values in results if values[2] is not None]
     registered = {row.id: int(count) for row, count in rows if count}
     return UpcomingPage([row for row, _ in rows], registered, total)
+
+
+# From this offset on, a page of the feed (without a series) is found from the stored day
+# counts, as the export's pages are (store.export.positions), instead of stepping over every
+# upcoming meeting before it: up to here, stepping costs less than finding the day.
+DEEP_OFFSET = 200
+# The lower bound of a deep page that starts on no particular day.
+_NO_DAY = datetime(1, 1, 1)
+
+
+def _deep_page(scope: Sequence[int], now: datetime, offset: int, limit: int) -> UpcomingPage:
+    """A page at `offset` >= DEEP_OFFSET: its total and its day from the stored day counts,
+    then `limit` meetings from that day, in one snapshot (a transaction on PostgreSQL; on
+    SQLite, the caller's, whose total this one agrees with)."""
+    sqlite = is_sqlite(database_proxy.obj)
+    sql = _statements(sqlite, len(scope), False, True)
+    stored_now = now.astimezone(UTC).replace(tzinfo=None)
+    selected = ExportFilter(organization_ids=tuple(scope), upcoming_at=now)
+    with snapshot_read():
+        pieces, counts = piece_counts(selected, longest_minutes(scope))
+        total = sum(counts)
+        if offset >= total:
+            return UpcomingPage([], {}, total)
+        read, skip = page_start(selected, offset, pieces, counts)
+        start = (
+            read.starts_from.astimezone(UTC).replace(tzinfo=None) if read.starts_from else _NO_DAY
+        )
+        values = {
+            **sql.params(scope, None, stored_now),
+            "limit": limit,
+            "offset": skip,
+            "from": _stored(start, sqlite),
+            "known_total": total,
+        }
+        results = database_proxy.execute_sql(sql.page if sqlite else sql.counted_feed, values)
+        if sqlite:
+            return _sqlite_page(results.fetchone()[0], total)
+        return _postgres_rows(results.fetchall(), total)
 
 
 def _sqlite_total(

@@ -13,10 +13,12 @@ import peewee
 
 from store.export import ExportFilter
 from store.loader import load_fixture
-from store.models import Meeting
+from store.models import Meeting, MeetingSeries
 from tests.export.conftest import ORG_ID, document, organization
 
 EAP_ID = ORG_ID + 1
+# A series of ORG_ID holding every third of its meetings.
+SERIES_ID = 1
 # Just after midnight: meetings of the day before are still going on.
 NOW = datetime(2026, 5, 20, 0, 40, 30, tzinfo=UTC)
 DAYS_BEFORE, DAYS_AFTER = 1500, 60
@@ -38,7 +40,7 @@ def _rows() -> list[dict[str, Any]]:
     first = NOW.replace(tzinfo=None, hour=0, minute=0, second=0) - timedelta(days=DAYS_BEFORE)
     hours = (DAYS_BEFORE + DAYS_AFTER) * 24
     meeting_id = 0
-    for organization_id, every in ((ORG_ID, 4), (EAP_ID, 9)):
+    for organization_id, every in ((ORG_ID, 2), (EAP_ID, 9)):
         for n in range(hours // every):
             start = first + timedelta(hours=n * every, minutes=(n % 3) * 7)
             twins = 2 if n % 13 == 0 else 1  # meetings sharing a start: ordered by id
@@ -58,6 +60,9 @@ def _rows() -> list[dict[str, Any]]:
                         "end_time": start + timedelta(minutes=duration),
                         "status": status,
                         "eap": n % 5 == 0,
+                        "meeting_series": SERIES_ID
+                        if organization_id == ORG_ID and n % 3 == 0
+                        else None,
                     }
                 )
     now = NOW.replace(tzinfo=None)
@@ -80,6 +85,7 @@ def _rows() -> list[dict[str, Any]]:
                 "end_time": started + timedelta(minutes=duration),
                 "status": status,
                 "eap": meeting_id % 2 == 0,
+                "meeting_series": None,
             }
         )
     return rows
@@ -92,6 +98,7 @@ def load_history(db: peewee.Database) -> list[Stored]:
     )
     rows = _rows()
     with db.connection_context(), db.atomic():
+        MeetingSeries.insert(id=SERIES_ID, organization=ORG_ID).execute()
         for chunk in range(0, len(rows), 500):
             Meeting.insert_many(rows[chunk : chunk + 500]).execute()
         if isinstance(db, peewee.PostgresqlDatabase):

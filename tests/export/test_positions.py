@@ -11,10 +11,11 @@ import peewee
 import pytest
 
 from store.caches import set_caches_enabled
-from store.export import export_page
+from store.export import ExportFilter, export_page
 from store.models import Meeting
+from store.upcoming import DEEP_OFFSET, upcoming_meetings_page
 from tests.export.conftest import ORG_ID
-from tests.export.history import EAP_ID, Stored, expected_ids, filters, load_history
+from tests.export.history import EAP_ID, NOW, Stored, expected_ids, filters, load_history
 
 
 @pytest.fixture
@@ -82,3 +83,20 @@ def test_day_counts_follow_every_write(db: peewee.Database, history: list[Stored
                     total, rows = export_page(selected, ["name"], offset=middle, limit=5)
                     found = [int(row[0].removeprefix("m")) for row in rows]
                     assert (total, found) == (len(expected), expected[middle : middle + 5]), name
+
+
+@pytest.mark.parametrize("scope", [(ORG_ID,), (EAP_ID, ORG_ID)])
+def test_every_page_of_the_feed_is_the_offset_page(
+    db: peewee.Database, history: list[Stored], scope: tuple[int, ...]
+) -> None:
+    """Deep pages of the upcoming feed are found from the day counts too (DEEP_OFFSET)."""
+    expected = expected_ids(ExportFilter(organization_ids=scope, upcoming_at=NOW), history)
+    assert len(expected) > DEEP_OFFSET + 50
+    per_page = 9
+    with db.connection_context():
+        for offset in [*_offsets(len(expected), per_page), DEEP_OFFSET - 1, DEEP_OFFSET + 5]:
+            page = upcoming_meetings_page(
+                scope, NOW, meeting_series_id=None, offset=offset, limit=per_page
+            )
+            assert page.total == len(expected)
+            assert [row.id for row in page.rows] == expected[offset : offset + per_page], offset
