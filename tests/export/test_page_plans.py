@@ -45,7 +45,7 @@ def history(db: peewee.Database) -> list[Stored]:
 def recorded(db: peewee.Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Statement]]:
     """Every statement the store runs on `db` during the test, with its parameters."""
     statements: list[Statement] = []
-    original = db.execute_sql
+    original: Any = db.execute_sql
 
     def recording(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         statements.append((sql, params))
@@ -81,7 +81,7 @@ def sqlite_steps(db: peewee.Database, sql: str, params: Any) -> int:
     """The virtual machine steps SQLite takes to run a statement to its end: a handful per
     row read, so a read of the history takes tens of times a page's. (SQLite keeps no count
     of rows read; its plan alone cannot tell a LIMIT from a scan.)"""
-    connection = db.connection()
+    connection = db.connection()  # type: ignore[no-untyped-call]
     steps = 0
 
     def count() -> int:
@@ -117,7 +117,7 @@ def postgres_rows_read(db: peewee.Database, sql: str, params: Any) -> int:
 
 def _reads_of(db: peewee.Database, statements: list[Statement]) -> list[tuple[str, Any]]:
     """Each statement that reads too much, with what it read."""
-    found = []
+    found: list[tuple[str, Any]] = []
     for sql, params in statements:
         if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
             continue
