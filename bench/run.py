@@ -30,6 +30,7 @@ from typing import Any
 
 import psycopg2
 
+from bench import targets
 from bench.build import (
     BenchDatabase,
     environment_postgres_url,
@@ -478,12 +479,42 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                     "round-trips", "--target", service.http_base, "--path", "/readyz", *count
                 ),
             }
+            log(f"{label}: pages out of order, every preset; {targets.CLIENTS} clients on page 1")
+            repeats = 2 if options.quick else 5
+            result["out_of_order"] = targets.measure_pages(
+                service.http_base, token, db.organization_id, repeats
+            )
+            result["clients"] = {
+                name: run_client(
+                    "http-load",
+                    "--target",
+                    service.http_base
+                    + targets.export_path(db.organization_id, preset, narrow=narrow)
+                    + "&page=1",
+                    "--token",
+                    token,
+                    "--connections",
+                    str(targets.CLIENTS),
+                    "--seconds",
+                    str(options.load_seconds),
+                )
+                for name, preset, narrow in (
+                    ("all_upcoming", "all_upcoming", False),
+                    ("narrow", "custom", True),
+                )
+            }
         if "upcoming" in options.parts:
             log(
                 f"{label}: upcoming feed under load "
                 f"({options.connections} connections, {options.load_seconds:g}s)"
             )
             result["upcoming"] = upcoming_load(service, token, db, options)
+            log(f"{label}: upcoming feed through the gateway, Poisson arrivals")
+            feed = (
+                f"{service.http_base}/api/v2/organizations/{db.organization_id}"
+                "/upcoming_meetings?page=1&items=20"
+            )
+            result["feed_poisson"] = targets.measure_feed(feed, token, label, options.quick)
     if "upcoming" in options.parts:
         # The feed through other ways of running the same command: both tiers in one process
         # (what `serve` was before it ran them apart), and two workers per tier.
@@ -640,9 +671,9 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         ratio = gateway["requests_per_second"] / direct["requests_per_second"]
         p99 = gateway["p99_seconds"]
         verdicts[r["database"]]["upcoming_throughput"] = {"ratio": ratio, "holds": ratio >= 0.5}
-        verdicts[r["database"]]["upcoming_p99"] = {"seconds": p99, "holds": p99 < 0.025}
         ratio_cells.append(f"{ratio:.2f}x {_verdict(ratio >= 0.5)}")
-        p99_cells.append(f"{_ms(p99)} {_verdict(p99 < 0.025)}")
+        # For information: a closed loop's p99 is its own queue (see the Poisson rows).
+        p99_cells.append(_ms(p99))
     line("upcoming: gateway / direct throughput", ratio_cells, ">= 0.5x")
     line(
         "  one connection: gateway / direct p50",
@@ -652,7 +683,7 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
             for r in results
         ],
     )
-    line("upcoming: gateway p99 latency", p99_cells, "< 25 ms")
+    line(f"upcoming: gateway p99, closed loop ({machine['connections']} conn.)", p99_cells)
 
     def load_cell(load: dict[str, Any]) -> str:
         return (
@@ -678,6 +709,9 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         "  floor: /readyz, serve --workers 2",
         [load_cell(r["upcoming"]["readyz_two_workers"]) for r in results],
     )
+
+    for name, cells, target in targets.rows(results, verdicts):
+        line(name, cells, target)
 
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     rendered = [

@@ -1,8 +1,9 @@
 """Pages of the export: the total and one page of rows from one snapshot, cheap however deep
-the page. Within one snapshot the total is counted once and a page that follows one already
-served starts from that page's last key (a keyset read); otherwise a page in the second half
-is read backwards from the end. Counts and page starts are carried between instants of a set
-that moves with `now` (store.carried).
+the page and in whatever order pages are asked. Counts and the day a page starts on come from
+the stored day counts (store.export.positions), never from stepping through the history.
+Within one snapshot the total is kept, and a page that follows one already served starts from
+that page's last key (a keyset read). Counts and page starts are carried between instants of
+a set that moves with `now` (store.carried).
 """
 
 from __future__ import annotations
@@ -257,8 +258,8 @@ def export_page(
 
     The page's ids are chosen first on the narrow index order, and only those rows are read
     in full. Within one snapshot of the data (store.snapshots) the count is counted once, and
-    a page that follows one already served starts from that page's last key; otherwise a page
-    in the second half is read backwards from the end. A page past the end reads no rows.
+    a page that follows one already served starts from that page's last key; otherwise it
+    starts on the day the stored day counts place it. A page past the end reads no rows.
     """
     with snapshot_read():
         token = snapshot_token()
