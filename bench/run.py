@@ -515,6 +515,10 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                 "/upcoming_meetings?page=1&items=20"
             )
             result["feed_poisson"] = targets.measure_feed(feed, token, label, options.quick)
+            # The floor under it: /readyz (no database) under the same arrivals, lower rate.
+            result["readyz_poisson"] = targets.measure_feed(
+                service.http_base + "/readyz", token, label, options.quick, rates=1
+            )
     if "upcoming" in options.parts:
         # The feed through other ways of running the same command: both tiers in one process
         # (what `serve` was before it ran them apart), and two workers per tier.
