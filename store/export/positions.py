@@ -140,6 +140,8 @@ def pieces(selected: ExportFilter, longest: int) -> list[Piece]:
     """The filter's start-time axis in order, cut into bulk and direct pieces (module doc).
     `longest`: the longest meeting in scope, in minutes."""
     low, high = _range(selected)
+    if low is not None and high is not None and low >= high:
+        return []  # an empty range (an explicit range before its calendar preset's start)
     found: list[Piece] = []
     cursor = low
     for start, end in _direct_days(selected, longest, low, high):

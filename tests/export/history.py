@@ -181,6 +181,7 @@ def filters(scope: tuple[int, ...], eap_only: bool) -> dict[str, ExportFilter]:
         "upcoming_with_range": replace(
             base, upcoming_at=NOW, starts_from=NOW - 2 * day, starts_until=NOW + 9 * day
         ),
+        "empty_range": replace(base, starts_from=NOW, starts_until=NOW - 5 * day),
         "all_with_range": replace(
             base,
             ended_or_complete_at=NOW,
