@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -163,6 +163,11 @@ class _Statements:
         if self.sqlite:
             # datetime() drops the fraction of a second, which only widens the page's range.
             values["now_seconds"] = now.strftime("%Y-%m-%d %H:%M:%S")
+        if series is None:
+            # The first day the stored day counts give the total of (see _Shape.count).
+            tomorrow = now.date() + timedelta(days=1)
+            values["tomorrow"] = tomorrow.isoformat() if self.sqlite else tomorrow
+            values["tomorrow_start"] = _stored(datetime.combine(tomorrow, time()), self.sqlite)
         return values
 
 
@@ -223,6 +228,28 @@ class _Shape:
         later = "max" if self.sqlite else "GREATEST"
         return f"{later}({self.p('from')}, {self.earliest_start()})"
 
+    def count(self) -> str:
+        """Every upcoming meeting in scope at :now. Without a series: those starting from
+        tomorrow (UTC) on, which have not ended and are upcoming unless cancelled or complete,
+        added up from the stored day counts (store.meeting_days), and those starting before
+        then, from `now` less the longest meeting, counted on the index: a day's meetings at
+        most, where counting every upcoming meeting read the index entries of all of them.
+        With a series (which the day counts do not hold): counted on its index from `now`
+        less the longest meeting."""
+        now, in_scope = self.p("now"), self.in_scope("m")
+        counted = (
+            f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now} '
+            f"AND m.start_time >= {self.earliest_start()}"
+        )
+        if self.has_series:
+            return counted
+        organizations = ", ".join(self.p(f"o{index}") for index in range(self.scope_size))
+        later = (
+            "SELECT COALESCE(SUM(d.scheduled), 0) FROM meeting_day AS d "
+            f"WHERE d.organization_id IN ({organizations}) AND d.day >= {self.p('tomorrow')}"
+        )
+        return f"SELECT ({later}) + ({counted} AND m.start_time < {self.p('tomorrow_start')})"
+
     def page_rows(self) -> str:
         """FROM ... ORDER BY of the page's meetings joined to their leaders."""
         p = self.p
@@ -250,12 +277,7 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool, deep: bool = Fa
     feed statement (counted_feed) takes its total as :known_total instead of counting it."""
     shape = _Shape(sqlite, scope_size, has_series, deep)
     now, in_scope = shape.p("now"), shape.in_scope("m")
-    # The start's lower bound too: with a series, its (meeting_series, start_time) index
-    # then ranges over the series' upcoming meetings, not over its whole history.
-    count = (
-        f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now} '
-        f"AND m.start_time >= {shape.earliest_start()}"
-    )
+    count = shape.count()
     ended_since = (
         f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} '
         f"AND m.end_time > {shape.p('counted_at')} AND m.end_time <= {now}"
