@@ -23,12 +23,10 @@ over at most one day's meetings; in a direct piece, from the piece's start.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any
 
 import peewee
@@ -160,13 +158,10 @@ def pieces(selected: ExportFilter, longest: int) -> list[Piece]:
 def longest_minutes(organization_ids: Sequence[int]) -> int:
     """The longest meeting of these organizations, in minutes (0 for none): one seek each
     on the (organization, duration) index."""
+    sql = f'SELECT MAX(duration) FROM "meeting" WHERE organization_id = {database_proxy.obj.param}'
     longest = 0
     for organization_id in organization_ids:
-        found = (
-            Meeting.select(peewee.fn.MAX(Meeting.duration))
-            .where(Meeting.organization == organization_id)
-            .scalar()
-        )
+        (found,) = database_proxy.execute_sql(sql, [organization_id]).fetchone()
         longest = max(longest, int(found or 0))
     return longest
 
@@ -271,7 +266,8 @@ def _days_sql(sqlite: bool, column: str, has_low: bool, has_high: bool) -> str:
         conditions.append(f"day < {p}")
     where = " AND ".join(conditions)
     if sqlite:
-        # In primary key order; _day_of sorts the days again should SQLite not keep it.
+        # In primary key order (day order, for one organization): SQLite's aggregate steps
+        # the rows in the order it reads them, and reads this range on the primary key.
         return f"SELECT group_concat(day), group_concat({column}) FROM meeting_day WHERE {where}"
     return (
         f"SELECT array_agg(day ORDER BY day), array_agg({column} ORDER BY day) "
@@ -279,29 +275,53 @@ def _days_sql(sqlite: bool, column: str, has_low: bool, has_high: bool) -> str:
     )
 
 
-def _day_of(selected: ExportFilter, piece: Piece, skip: int) -> tuple[datetime, int]:
-    """The first day of bulk `piece` on which the running count passes `skip`, and how many
-    of the piece's matches start before that day. Measured at 1,900 days (five years of
-    history) on SQLite: 0.4 ms, where a window function over the same days took 2.2 ms."""
+def _day_of(selected: ExportFilter, piece: Piece, skip: int, count: int) -> tuple[datetime, int]:
+    """The first day of bulk `piece` (which holds `count` matches) on which the running count
+    passes `skip`, and how many of the piece's matches start before that day. The days come
+    back as one row and are summed in Python from the nearer end, up to the page's day:
+    measured at 1,900 days (five years of history) on SQLite, 0.2-0.4 ms, where a window
+    function over the same days took 2.2 ms."""
     assert piece.column is not None
     sqlite = is_sqlite(database_proxy.obj)
     sql = _days_sql(sqlite, piece.column, piece.low is not None, piece.high is not None)
     bounds = [_day_value(bound) for bound in (piece.low, piece.high) if bound is not None]
-    per_day: dict[Any, int] = {}
+    lists = []
     for organization_id in selected.organization_ids:
         days, counts = database_proxy.execute_sql(sql, [organization_id, *bounds]).fetchone()
-        if days is None:
-            continue
-        if sqlite:
-            days, counts = days.split(","), map(int, counts.split(","))
-        for day, count in zip(days, counts, strict=False):
-            per_day[day] = per_day.get(day, 0) + int(count)
-    ordered = sorted(per_day)
-    running = list(accumulate(per_day[day] for day in ordered))
-    index = bisect_right(running, skip)
+        if days is not None:
+            lists.append((days.split(","), counts.split(",")) if sqlite else (days, counts))
+    if len(lists) == 1:
+        ordered, per_day = lists[0]  # one organization's days, in primary key order
+    else:
+        merged: dict[Any, int] = {}
+        for days, counts in lists:
+            for day, value in zip(days, counts, strict=True):
+                merged[day] = merged.get(day, 0) + int(value)
+        ordered = sorted(merged)
+        per_day = [merged[day] for day in ordered]
+    index, before = _passing(per_day, skip, count)
     day = ordered[index]
     first = day if isinstance(day, date) else date.fromisoformat(day)
-    return datetime.combine(first, time()), running[index - 1] if index else 0
+    return datetime.combine(first, time()), before
+
+
+def _passing(per_day: Sequence[Any], skip: int, count: int) -> tuple[int, int]:
+    """The index of the first day whose running count passes `skip`, and the count before
+    it; summed from whichever end is nearer (`count` is the sum of all the days)."""
+    if skip < count // 2:
+        before = 0
+        for index, value in enumerate(per_day):
+            day_count = int(value)
+            if before + day_count > skip:
+                return index, before
+            before += day_count
+        raise AssertionError("the day counts hold fewer meetings than their sum")
+    after = count
+    for index in range(len(per_day) - 1, -1, -1):
+        after -= int(per_day[index])
+        if after <= skip:
+            return index, after
+    raise AssertionError("the day counts hold more meetings than their sum")
 
 
 def page_start(
@@ -318,7 +338,7 @@ def page_start(
             # over no more meetings than a day's: the day counts are not read.
             short = piece.column == "meetings" and skip < _SHORT_SKIP
             if piece.column is not None and not short:
-                anchor, skipped = _day_of(selected, piece, skip)
+                anchor, skipped = _day_of(selected, piece, skip, count)
                 if piece.low is not None:
                     anchor = max(anchor, piece.low)
                 skip -= skipped
