@@ -145,10 +145,11 @@ def pieces(selected: ExportFilter, longest: int) -> list[Piece]:
     for start, end in _direct_days(selected, longest, low, high):
         piece_low = start if low is None else max(start, low)
         piece_high = end if high is None else min(end, high)
+        if piece_low >= piece_high:
+            continue  # days outside the range (the days around now, for a range before them)
         if cursor is None or cursor < piece_low:
             found.append(_bulk(selected, cursor, piece_low))
-        if piece_low < piece_high:
-            found.append(Piece(piece_low, piece_high, None))
+        found.append(Piece(piece_low, piece_high, None))
         cursor = piece_high
     if high is None or cursor is None or cursor < high:
         found.append(_bulk(selected, cursor, high))

@@ -182,6 +182,19 @@ def filters(scope: tuple[int, ...], eap_only: bool) -> dict[str, ExportFilter]:
             base, upcoming_at=NOW, starts_from=NOW - 2 * day, starts_until=NOW + 9 * day
         ),
         "empty_range": replace(base, starts_from=NOW, starts_until=NOW - 5 * day),
+        # Ranges that end before, or start after, the days around NOW.
+        "all_in_the_past": replace(
+            base,
+            ended_or_complete_at=NOW,
+            starts_from=NOW - 400 * day,
+            starts_until=NOW - 300 * day + timedelta(hours=7),
+        ),
+        "upcoming_later": replace(
+            base, upcoming_at=NOW, starts_from=NOW + 10 * day, starts_before=NOW + 20 * day
+        ),
+        "upcoming_in_the_past": replace(
+            base, upcoming_at=NOW, starts_from=NOW - 30 * day, starts_before=NOW - 20 * day
+        ),
         "all_with_range": replace(
             base,
             ended_or_complete_at=NOW,
