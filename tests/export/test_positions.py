@@ -5,7 +5,10 @@ any order, with the store's caches off so that every page is found from the coun
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import peewee
 import pytest
@@ -100,3 +103,34 @@ def test_every_page_of_the_feed_is_the_offset_page(
             )
             assert page.total == len(expected)
             assert [row.id for row in page.rows] == expected[offset : offset + per_page], offset
+
+
+def test_random_filters_count_and_page_as_an_offset_would(
+    db: peewee.Database, history: list[Stored]
+) -> None:
+    """Filters drawn at random (seeded): ranges anywhere around the days near NOW, open or
+    bounded, inclusive or exclusive, empty or inverted, on each moving set and scope."""
+    draw = random.Random(20261207)
+    day = timedelta(days=1)
+
+    def instant() -> datetime:
+        return NOW + timedelta(minutes=draw.randint(-40 * 24 * 60, 40 * 24 * 60))
+
+    with db.connection_context():
+        for _ in range(80):
+            selected = ExportFilter(
+                organization_ids=draw.choice([(ORG_ID,), (EAP_ID, ORG_ID), (EAP_ID,)]),
+                eap_only=draw.random() < 0.3,
+                ended_or_complete_at=NOW if draw.random() < 0.35 else None,
+                starts_from=instant() if draw.random() < 0.6 else None,
+                starts_before=instant() if draw.random() < 0.3 else None,
+                starts_until=instant() + draw.random() * day if draw.random() < 0.3 else None,
+            )
+            if selected.ended_or_complete_at is None and draw.random() < 0.5:
+                selected = replace(selected, upcoming_at=NOW)
+            expected = expected_ids(selected, history)
+            offsets = [0, len(expected), *(draw.randrange(len(expected) + 1) for _ in range(3))]
+            for offset in offsets:
+                total, rows = export_page(selected, ["name"], offset=offset, limit=6)
+                found = [int(row[0].removeprefix("m")) for row in rows]
+                assert (total, found) == (len(expected), expected[offset : offset + 6]), selected
