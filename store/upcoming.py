@@ -1,8 +1,8 @@
 """Queries of the upcoming-meetings feed: the total, one page of meetings with their leaders,
 and the page's registered-attendee counts, whatever the page size in one statement on
 PostgreSQL (no transaction to begin and commit: one statement reads one snapshot; see
-_postgres_feed) and in two on SQLite (the total, then the page and its counts as one row:
-see _one_row_page).
+_postgres_feed; two when the total must be counted afresh) and in two on SQLite (the total,
+then the page and its counts as one row: see _one_row_page).
 
 Two things keep a page's cost independent of how many meetings an organization has:
 - The page is read in start-time order from the (organization, start_time, id) index, from
@@ -15,7 +15,11 @@ Two things keep a page's cost independent of how many meetings an organization h
   are those upcoming at the counted instant less those that ended since, a short range of the
   (organization, end_time, status, start_time) index (store.carried, the mechanism the
   export's counts share). It is recounted after CARRY_WITHIN, and at once whenever the data
-  changed. The carried count is exact, not an estimate.
+  changed. The carried count is exact, not an estimate. Counted afresh, the meetings from
+  tomorrow on come from the stored day counts (store.meeting_days), and only the rest of
+  today, from `now` less the longest meeting, is counted on the index (_Shape.count).
+- Deep pages (DEEP_OFFSET on, no series) start on the day the stored day counts place them
+  (store.export.positions), not after every upcoming meeting before them.
 
 The statements are written here as SQL text, once per shape of request (database, number
 of organizations in scope, series filter or not), and then
@@ -291,10 +295,11 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool, deep: bool = Fa
     if deep:
         known = _postgres_feed("%(known_total)s", columns, page_rows)
         return _Statements(sqlite, count, ended_since, "", known, "", scope_size)
-    carried = (
-        f"CASE WHEN {POSTGRES_SNAPSHOT_SQL} = %(token)s "
-        f"THEN %(base)s - ({ended_since}) ELSE ({count}) END"
-    )
+    # NULL when the snapshot is not the cached one: the caller then counts afresh
+    # (counted_feed). Planned on every request, a count in an ELSE branch cost more than
+    # the second statement it saves after a write.
+    carried = f"CASE WHEN {POSTGRES_SNAPSHOT_SQL} = %(token)s THEN %(base)s - ({ended_since}) END"
+
     return _Statements(
         sqlite,
         count,
@@ -366,8 +371,8 @@ def _postgres_page(
     now: datetime,
 ) -> UpcomingPage:
     """PostgreSQL: the page and its total in one statement. The snapshot is compared inside
-    it, and the full count runs only when it differs from the cached one (CASE evaluates its
-    branches lazily)."""
+    it; when it differs from the cached count's, the total comes back NULL and the page
+    empty, and a second statement counts afresh (after a write, or every CARRY_WITHIN)."""
     cached = _TOTALS.latest(key, now)
     if cached is None:
         statement, values = sql.counted_feed, params
@@ -376,6 +381,9 @@ def _postgres_page(
         values = {**params, "token": cached.token, "base": cached.value, "counted_at": cached.at}
     with connected():
         results = database_proxy.execute_sql(statement, values).fetchall()
+        if results[0][0] is None:  # the data changed since the cached count: count afresh
+            cached, values = None, params
+            results = database_proxy.execute_sql(sql.counted_feed, values).fetchall()
     total, token = int(results[0][0] or 0), snapshot_value(results[0][1])
     if cached is None or cached.token != token:
         _TOTALS.keep(key, token, now, total)
