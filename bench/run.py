@@ -76,6 +76,8 @@ class Options:
     quick: bool
     postgres_url: str
     parts: tuple[str, ...] = ("export", "walk", "upcoming")
+    # A checkout of another revision whose service is measured instead (its figures "before").
+    source: Path | None = None
 
 
 def log(message: str) -> None:
@@ -449,14 +451,14 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
     if "export" in options.parts:
         log(f"{label}: service memory during a {SMALL_EXPORT_ROWS:,}-row export (fresh service)")
         small_end = small_export_end(db)
-        with serving(db.url, log_dir / f"{label}-small.log") as service:
+        with serving(db.url, log_dir / f"{label}-small.log", source=options.source) as service:
             token = token_for(service, db.access_key)
             with MemoryWatch(service.pid) as watch:
                 small = _rest_export(service, token, db, small_end)
             peak = max(watch.peak_rss_kib, watch.high_water_kib())
             result["small_export"] = {**small, "peak_rss_kib": peak}
 
-    with serving(db.url, log_dir / f"{label}-main.log") as service:
+    with serving(db.url, log_dir / f"{label}-main.log", source=options.source) as service:
         token = token_for(service, db.access_key)
         if "export" in options.parts:
             log(f"{label}: the whole export ({db.meetings:,} rows), fresh service")
@@ -527,7 +529,9 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
             ("two_workers", ("--workers", "2")),
         ):
             log(f"{label}: upcoming feed through the gateway, `meetings serve {' '.join(flags)}`")
-            with serving(db.url, log_dir / f"{label}-{key}.log", *flags) as service:
+            with serving(
+                db.url, log_dir / f"{label}-{key}.log", *flags, source=options.source
+            ) as service:
                 url = (
                     f"{service.http_base}/api/v2/organizations/{db.organization_id}"
                     "/upcoming_meetings?page=1&items=20"
@@ -780,6 +784,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         default="export,walk,upcoming",
         help="comma-separated parts to run (export, walk, upcoming); the table needs all three",
     )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="a checkout of another revision: measure its service (on this checkout's data)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.meetings, args.repeats, args.load_seconds = 20_000, 1, 2.0
@@ -799,6 +809,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         quick=args.quick,
         postgres_url=environment_postgres_url(),
         parts=tuple(part.strip() for part in args.only.split(",") if part.strip()),
+        source=args.source,
     )
 
 
@@ -839,7 +850,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     text = json.dumps(document, indent=2, default=str)
     (RESULTS_DIR / f"{stamp}-{options.meetings}.json").write_text(text)
-    (RESULTS_DIR / ("latest-quick.json" if options.quick else "latest.json")).write_text(text)
+    if options.source is None:  # another revision's figures are not this checkout's latest
+        (RESULTS_DIR / ("latest-quick.json" if options.quick else "latest.json")).write_text(text)
     print(rendered)
     print(
         f"\n(results: bench/results/{stamp}-{options.meetings}.json; "
