@@ -6,10 +6,14 @@ run: the two services are started in turn (base, then this checkout, for every r
 fresh, on the same cached bench database, and measured the same way:
 - the feed's first page of 20 through the gateway under `wrk` (as `make bench`; the Python
   load client without it),
-- the whole export streamed through the gateway (JSON, every meeting), and
+- the whole export streamed through the gateway (JSON, every meeting),
 - a walk of the export's pages (per_page=100) for a fixed time, with the page latencies:
   of a custom range holding every meeting (as `make bench`), then with reporting_days
-  omitted (the default `all`, whose set moves with each request's now: "walk, all").
+  omitted (the default `all`, whose set moves with each request's now: "walk, all");
+- pages asked out of order ("jump": the median over page 1, the middle and the last page,
+  each three times, shuffled) of a narrow custom range, of all_upcoming and of all; and
+- the feed under Poisson arrivals at the database's lower target rate (bench.targets), for
+  as long as the closed-loop load.
 
 The base revision is checked out into a temporary git worktree (removed at the end) and run
 from there ahead of the installed project; the clients, the database and the tools are this
@@ -30,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import targets
 from bench.build import (
     BenchDatabase,
     environment_postgres_url,
@@ -95,8 +100,31 @@ def measure(
         stream = run_client(
             "rest-export", "--target", service.http_base, *export_args(service, token, db)
         )
+        # Pages out of order: page 1, the middle and the last of two presets and of a narrow
+        # range; and the feed under Poisson arrivals at the database's lower target rate.
+        common = ["--target", service.http_base, "--token", token, "--repeats", "3"]
+        org = db.organization_id
+        sampled = {
+            key: targets.run_sampler("pages", *common, "--path", path)["median_seconds"]
+            for key, path in (
+                ("narrow", targets.export_path(org, "custom", narrow=True)),
+                ("all_upcoming", targets.export_path(org, "all_upcoming")),
+                ("all", targets.export_path(org, "all")),
+            )
+        }
+        label = "SQLite" if db.path is not None else "PostgreSQL"
+        (rate, _), _ = targets.FEED_RATES[label]
+        poisson = targets.run_sampler(
+            "poisson", "--target", url, "--token", token, "--rate", str(rate),
+            "--seconds", str(options.load_seconds),
+        )  # fmt: skip
     return {
         "stream_rows_per_second": rows_per_second(stream),
+        "poisson_p99_seconds": poisson["p99_seconds"],
+        "poisson_errors": poisson["errors"],
+        "out_of_order_narrow_seconds": sampled["narrow"],
+        "out_of_order_all_upcoming_seconds": sampled["all_upcoming"],
+        "out_of_order_all_seconds": sampled["all"],
         "feed_requests_per_second": feed["requests_per_second"],
         "feed_p50_seconds": feed["p50_seconds"],
         "feed_p99_seconds": feed["p99_seconds"],
@@ -118,6 +146,10 @@ FIGURES = (
     ("page_p50_seconds", "page p50", "{:.2f} ms", False),
     ("default_pages_per_second", "walk, all", "{:,.0f}", True),
     ("default_page_p50_seconds", "page p50, all", "{:.2f} ms", False),
+    ("out_of_order_narrow_seconds", "jump, narrow", "{:.2f} ms", False),
+    ("out_of_order_all_upcoming_seconds", "jump, upcoming", "{:.2f} ms", False),
+    ("out_of_order_all_seconds", "jump, all", "{:.2f} ms", False),
+    ("poisson_p99_seconds", "Poisson p99", "{:.1f} ms", False),
 )
 
 

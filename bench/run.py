@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import psycopg2
 
+from bench import targets
 from bench.build import (
     BenchDatabase,
     environment_postgres_url,
@@ -77,6 +78,8 @@ class Options:
     quick: bool
     postgres_url: str
     parts: tuple[str, ...] = ("export", "walk", "upcoming")
+    # A checkout of another revision whose service is measured instead (its figures "before").
+    source: Path | None = None
 
 
 def log(message: str) -> None:
@@ -480,14 +483,14 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
     if "export" in options.parts:
         log(f"{label}: service memory during a {SMALL_EXPORT_ROWS:,}-row export (fresh service)")
         small_end = small_export_end(db)
-        with serving(db.url, log_dir / f"{label}-small.log") as service:
+        with serving(db.url, log_dir / f"{label}-small.log", source=options.source) as service:
             token = token_for(service, db.access_key)
             with MemoryWatch(service.pid) as watch:
                 small = _rest_export(service, token, db, small_end)
             peak = max(watch.peak_rss_kib, watch.high_water_kib())
             result["small_export"] = {**small, "peak_rss_kib": peak}
 
-    with serving(db.url, log_dir / f"{label}-main.log") as service:
+    with serving(db.url, log_dir / f"{label}-main.log", source=options.source) as service:
         token = token_for(service, db.access_key)
         if "export" in options.parts:
             log(f"{label}: the whole export ({db.meetings:,} rows), fresh service")
@@ -510,12 +513,46 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                     "round-trips", "--target", service.http_base, "--path", "/readyz", *count
                 ),
             }
+            log(f"{label}: pages out of order, every preset; {targets.CLIENTS} clients on page 1")
+            repeats = 2 if options.quick else 5
+            result["out_of_order"] = targets.measure_pages(
+                service.http_base, token, db.organization_id, repeats
+            )
+            result["clients"] = {
+                name: run_client(
+                    "http-load",
+                    "--target",
+                    service.http_base
+                    + targets.export_path(db.organization_id, preset, narrow=narrow)
+                    + "&page=1",
+                    "--token",
+                    token,
+                    "--connections",
+                    str(targets.CLIENTS),
+                    "--seconds",
+                    str(options.load_seconds),
+                )
+                for name, preset, narrow in (
+                    ("all_upcoming", "all_upcoming", False),
+                    ("narrow", "custom", True),
+                )
+            }
         if "upcoming" in options.parts:
             log(
                 f"{label}: upcoming feed under load "
                 f"({options.connections} connections, {options.load_seconds:g}s)"
             )
             result["upcoming"] = upcoming_load(service, token, db, options)
+            log(f"{label}: upcoming feed through the gateway, Poisson arrivals")
+            feed = (
+                f"{service.http_base}/api/v2/organizations/{db.organization_id}"
+                "/upcoming_meetings?page=1&items=20"
+            )
+            result["feed_poisson"] = targets.measure_feed(feed, token, label, options.quick)
+            # The floor under it: /readyz (no database) under the same arrivals, lower rate.
+            result["readyz_poisson"] = targets.measure_feed(
+                service.http_base + "/readyz", token, label, options.quick, rates=1
+            )
     if "upcoming" in options.parts:
         # The feed through other ways of running the same command: both tiers in one process
         # (what `serve` was before it ran them apart), and two workers per tier.
@@ -524,7 +561,9 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
             ("two_workers", ("--workers", "2")),
         ):
             log(f"{label}: upcoming feed through the gateway, `meetings serve {' '.join(flags)}`")
-            with serving(db.url, log_dir / f"{label}-{key}.log", *flags) as service:
+            with serving(
+                db.url, log_dir / f"{label}-{key}.log", *flags, source=options.source
+            ) as service:
                 url = (
                     f"{service.http_base}/api/v2/organizations/{db.organization_id}"
                     "/upcoming_meetings?page=1&items=20"
@@ -680,9 +719,9 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         ratio = gateway["requests_per_second"] / direct["requests_per_second"]
         p99 = gateway["p99_seconds"]
         verdicts[r["database"]]["upcoming_throughput"] = {"ratio": ratio, "holds": ratio >= 0.5}
-        verdicts[r["database"]]["upcoming_p99"] = {"seconds": p99, "holds": p99 < 0.025}
         ratio_cells.append(f"{ratio:.2f}x {_verdict(ratio >= 0.5)}")
-        p99_cells.append(f"{_ms(p99)} {_verdict(p99 < 0.025)}")
+        # For information: a closed loop's p99 is its own queue (see the Poisson rows).
+        p99_cells.append(_ms(p99))
     line("upcoming: gateway / direct throughput", ratio_cells, ">= 0.5x")
     line(
         "  one connection: gateway / direct p50",
@@ -692,7 +731,7 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
             for r in results
         ],
     )
-    line("upcoming: gateway p99 latency", p99_cells, "< 25 ms")
+    line(f"upcoming: gateway p99, closed loop ({machine['connections']} conn.)", p99_cells)
     line(
         "member's upcoming via gateway (page of 10)",
         [
@@ -726,6 +765,9 @@ def table(results: list[dict[str, Any]], machine: dict[str, Any]) -> tuple[str, 
         "  floor: /readyz, serve --workers 2",
         [load_cell(r["upcoming"]["readyz_two_workers"]) for r in results],
     )
+
+    for name, cells, target in targets.rows(results, verdicts):
+        line(name, cells, target)
 
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     rendered = [
@@ -790,6 +832,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         default="export,walk,upcoming",
         help="comma-separated parts to run (export, walk, upcoming); the table needs all three",
     )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="a checkout of another revision: measure its service (on this checkout's data)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.meetings, args.repeats, args.load_seconds = 20_000, 1, 2.0
@@ -809,6 +857,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         quick=args.quick,
         postgres_url=environment_postgres_url(),
         parts=tuple(part.strip() for part in args.only.split(",") if part.strip()),
+        source=args.source,
     )
 
 
@@ -849,7 +898,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     text = json.dumps(document, indent=2, default=str)
     (RESULTS_DIR / f"{stamp}-{options.meetings}.json").write_text(text)
-    (RESULTS_DIR / ("latest-quick.json" if options.quick else "latest.json")).write_text(text)
+    if options.source is None:  # another revision's figures are not this checkout's latest
+        (RESULTS_DIR / ("latest-quick.json" if options.quick else "latest.json")).write_text(text)
     print(rendered)
     print(
         f"\n(results: bench/results/{stamp}-{options.meetings}.json; "

@@ -4,8 +4,8 @@ store.snapshots and store.carried), behind one switch and one reset.
 Every such cache is a LatestCache: a value is only ever used by a read of the very snapshot
 it was read in (or carried exactly to it), so turning the caches off changes no answer, only
 how much each request reads. Off (`MEETINGS_STORE_CACHES=off`, or set_caches_enabled), every
-total is counted afresh and every page read from its offset: a way to rule the caches out
-when an answer looks wrong.
+total is counted afresh and every page placed from the stored day counts: a way to rule the
+caches out when an answer looks wrong.
 """
 
 from __future__ import annotations

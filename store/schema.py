@@ -9,6 +9,7 @@ import peewee
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run_operations
 
+from store.meeting_days import install_meeting_days
 from store.models import ALL_MODELS, Registration, SchemaVersion
 
 # Each step brings the schema from version i to i + 1; append, never edit.
@@ -74,6 +75,8 @@ MIGRATIONS: list[Migration] = [
     # 5: memberships (a member's idp_id per organization), registration.registered_at, and
     # the (user, status, meeting) index of a member's upcoming meetings.
     _add_members,
+    # 6: meeting_day, the per-day counts the export's counts and page positions add up.
+    install_meeting_days,
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

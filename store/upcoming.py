@@ -1,8 +1,8 @@
 """Queries of the upcoming-meetings feed: the total, one page of meetings with their leaders,
 and the page's registered-attendee counts, whatever the page size in one statement on
 PostgreSQL (no transaction to begin and commit: one statement reads one snapshot; see
-_postgres_feed) and in two on SQLite (the total, then the page and its counts as one row:
-see _one_row_page).
+_postgres_feed; two when the total must be counted afresh) and in two on SQLite (the total,
+then the page and its counts as one row: see _one_row_page).
 
 Two things keep a page's cost independent of how many meetings an organization has:
 - The page is read in start-time order from the (organization, start_time, id) index, from
@@ -15,7 +15,11 @@ Two things keep a page's cost independent of how many meetings an organization h
   are those upcoming at the counted instant less those that ended since, a short range of the
   (organization, end_time, status, start_time) index (store.carried, the mechanism the
   export's counts share). It is recounted after CARRY_WITHIN, and at once whenever the data
-  changed. The carried count is exact, not an estimate.
+  changed. The carried count is exact, not an estimate. Counted afresh, the meetings from
+  tomorrow on come from the stored day counts (store.meeting_days), and only the rest of
+  today, from `now` less the longest meeting, is counted on the index (_Shape.count).
+- Deep pages (DEEP_OFFSET on, no series) start on the day the stored day counts place them
+  (store.export.positions), not after every upcoming meeting before them.
 
 The statements are written here as SQL text, once per shape of request (database, number
 of organizations in scope, series filter or not), and then
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -35,6 +39,8 @@ import orjson
 
 from store.carried import CarriedReadings
 from store.database import database_proxy, is_sqlite
+from store.export.filters import ExportFilter
+from store.export.positions import longest_minutes, page_start, piece_counts
 from store.session import connected, snapshot_read
 from store.snapshots import POSTGRES_SNAPSHOT_SQL, snapshot_value, sqlite_token, sqlite_version
 
@@ -92,20 +98,35 @@ def upcoming_meetings_page(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     stored_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC
+    deep = meeting_series_id is None and offset >= DEEP_OFFSET
     sql = _statements(is_sqlite(database_proxy.obj), len(scope), meeting_series_id is not None)
     params = sql.params(scope, meeting_series_id, stored_now)
     key = (tuple(scope), meeting_series_id)
     if not sql.sqlite:
-        return _postgres_page(sql, {**params, "limit": limit, "offset": offset}, key, stored_now)
+        if not deep:
+            values = {**params, "limit": limit, "offset": offset}
+            return _postgres_page(sql, values, key, stored_now)
+        # The total first (a page of none): past the end, it is all a page costs.
+        head = _postgres_page(sql, {**params, "limit": 0, "offset": 0}, key, stored_now)
+        if offset >= head.total:
+            return head
+        return _deep_page(scope, now, offset, limit)
     with snapshot_read():
         # Run together, so the total and the page read one snapshot. The total is the
         # transaction's first statement: the one that fixes its snapshot.
         total = _sqlite_total(sql, params, key, stored_now)
         if offset >= total:
             return UpcomingPage([], {}, total)
+        if deep:
+            return _deep_page(scope, now, offset, limit)
         page = database_proxy.execute_sql(sql.page, {**params, "limit": limit, "offset": offset})
         (array,) = page.fetchone()
-    # SQLite: one JSON array of [*UpcomingMeetingRow, registered] (see _one_row_page).
+    return _sqlite_page(array, total)
+
+
+def _sqlite_page(array: str, total: int) -> UpcomingPage:
+    """SQLite: the page from one JSON array of [*UpcomingMeetingRow, registered] (see
+    _one_row_page)."""
     counted = sorted(
         ((_row(values[:-1], True), values[-1]) for values in orjson.loads(array)),
         key=lambda pair: (pair[0].start_time, pair[0].id),
@@ -146,6 +167,11 @@ class _Statements:
         if self.sqlite:
             # datetime() drops the fraction of a second, which only widens the page's range.
             values["now_seconds"] = now.strftime("%Y-%m-%d %H:%M:%S")
+        if series is None:
+            # The first day the stored day counts give the total of (see _Shape.count).
+            tomorrow = now.date() + timedelta(days=1)
+            values["tomorrow"] = tomorrow.isoformat() if self.sqlite else tomorrow
+            values["tomorrow_start"] = _stored(datetime.combine(tomorrow, time()), self.sqlite)
         return values
 
 
@@ -161,6 +187,8 @@ class _Shape:
     sqlite: bool
     scope_size: int
     has_series: bool
+    # A deep page: read from :from, the day store.export.positions found it starts on.
+    deep: bool = False
 
     def p(self, name: str) -> str:
         """The placeholder of a named parameter."""
@@ -196,6 +224,36 @@ class _Shape:
         minutes = longest[0] if self.scope_size == 1 else f"GREATEST({', '.join(longest)})"
         return f"{p('now')} - {minutes} * interval '1 minute'"
 
+    def lower_bound(self) -> str:
+        """The page's one lower bound on the start (beside a second one, SQLite ranges the
+        index over the first and filters on the other)."""
+        if not self.deep:
+            return self.earliest_start()
+        later = "max" if self.sqlite else "GREATEST"
+        return f"{later}({self.p('from')}, {self.earliest_start()})"
+
+    def count(self) -> str:
+        """Every upcoming meeting in scope at :now. Without a series: those starting from
+        tomorrow (UTC) on, which have not ended and are upcoming unless cancelled or complete,
+        added up from the stored day counts (store.meeting_days), and those starting before
+        then, from `now` less the longest meeting, counted on the index: a day's meetings at
+        most, where counting every upcoming meeting read the index entries of all of them.
+        With a series (which the day counts do not hold): counted on its index from `now`
+        less the longest meeting."""
+        now, in_scope = self.p("now"), self.in_scope("m")
+        counted = (
+            f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now} '
+            f"AND m.start_time >= {self.earliest_start()}"
+        )
+        if self.has_series:
+            return counted
+        organizations = ", ".join(self.p(f"o{index}") for index in range(self.scope_size))
+        later = (
+            "SELECT COALESCE(SUM(d.scheduled), 0) FROM meeting_day AS d "
+            f"WHERE d.organization_id IN ({organizations}) AND d.day >= {self.p('tomorrow')}"
+        )
+        return f"SELECT ({later}) + ({counted} AND m.start_time < {self.p('tomorrow_start')})"
+
     def page_rows(self) -> str:
         """FROM ... ORDER BY of the page's meetings joined to their leaders."""
         p = self.p
@@ -206,7 +264,7 @@ class _Shape:
             'FROM "meeting" AS m '
             'JOIN (SELECT s.id FROM "meeting" AS s '
             f"WHERE {self.in_scope('s')} AND s.end_time > {p('now')} "
-            f"AND s.start_time >= {self.earliest_start()} "
+            f"AND s.start_time >= {self.lower_bound()} "
             # PostgreSQL: a page past the end costs the total alone (a one-time filter).
             f"{'' if self.sqlite else 'AND (SELECT t.total FROM t) > %(offset)s '}"
             f"ORDER BY s.start_time, s.id LIMIT {p('limit')} OFFSET {p('offset')}) AS page "
@@ -218,10 +276,12 @@ class _Shape:
 
 
 @lru_cache(maxsize=64)
-def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
-    shape = _Shape(sqlite, scope_size, has_series)
+def _statements(sqlite: bool, scope_size: int, has_series: bool, deep: bool = False) -> _Statements:
+    """The statements of one shape of request; for a deep page (`deep`), the PostgreSQL
+    feed statement (counted_feed) takes its total as :known_total instead of counting it."""
+    shape = _Shape(sqlite, scope_size, has_series, deep)
     now, in_scope = shape.p("now"), shape.in_scope("m")
-    count = f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} AND m.end_time > {now}'
+    count = shape.count()
     ended_since = (
         f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} '
         f"AND m.end_time > {shape.p('counted_at')} AND m.end_time <= {now}"
@@ -232,10 +292,14 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool) -> _Statements:
         return _Statements(
             sqlite, count, ended_since, _one_row_page(columns, page_rows), "", "", scope_size
         )
-    carried = (
-        f"CASE WHEN {POSTGRES_SNAPSHOT_SQL} = %(token)s "
-        f"THEN %(base)s - ({ended_since}) ELSE ({count}) END"
-    )
+    if deep:
+        known = _postgres_feed("%(known_total)s", columns, page_rows)
+        return _Statements(sqlite, count, ended_since, "", known, "", scope_size)
+    # NULL when the snapshot is not the cached one: the caller then counts afresh
+    # (counted_feed). Planned on every request, a count in an ELSE branch cost more than
+    # the second statement it saves after a write.
+    carried = f"CASE WHEN {POSTGRES_SNAPSHOT_SQL} = %(token)s THEN %(base)s - ({ended_since}) END"
+
     return _Statements(
         sqlite,
         count,
@@ -307,8 +371,8 @@ def _postgres_page(
     now: datetime,
 ) -> UpcomingPage:
     """PostgreSQL: the page and its total in one statement. The snapshot is compared inside
-    it, and the full count runs only when it differs from the cached one (CASE evaluates its
-    branches lazily)."""
+    it; when it differs from the cached count's, the total comes back NULL and the page
+    empty, and a second statement counts afresh (after a write, or every CARRY_WITHIN)."""
     cached = _TOTALS.latest(key, now)
     if cached is None:
         statement, values = sql.counted_feed, params
@@ -317,12 +381,57 @@ def _postgres_page(
         values = {**params, "token": cached.token, "base": cached.value, "counted_at": cached.at}
     with connected():
         results = database_proxy.execute_sql(statement, values).fetchall()
+        if results[0][0] is None:  # the data changed since the cached count: count afresh
+            cached, values = None, params
+            results = database_proxy.execute_sql(sql.counted_feed, values).fetchall()
     total, token = int(results[0][0] or 0), snapshot_value(results[0][1])
     if cached is None or cached.token != token:
         _TOTALS.keep(key, token, now, total)
+    return _postgres_rows(results, total)
+
+
+def _postgres_rows(results: list[Any], total: int) -> UpcomingPage:
     rows = [(_row(values[2:-1], False), values[-1]) for values in results if values[2] is not None]
     registered = {row.id: int(count) for row, count in rows if count}
     return UpcomingPage([row for row, _ in rows], registered, total)
+
+
+# From this offset on, a page of the feed (without a series) is found from the stored day
+# counts, as the export's pages are (store.export.positions), instead of stepping over every
+# upcoming meeting before it: up to here, stepping costs less than finding the day.
+DEEP_OFFSET = 200
+# The lower bound of a deep page that starts on no particular day.
+_NO_DAY = datetime(1, 1, 1)
+
+
+def _deep_page(scope: Sequence[int], now: datetime, offset: int, limit: int) -> UpcomingPage:
+    """A page at `offset` >= DEEP_OFFSET: its total and its day from the stored day counts,
+    then `limit` meetings from that day, in one snapshot (a transaction on PostgreSQL; on
+    SQLite, the caller's, whose total this one agrees with)."""
+    sqlite = is_sqlite(database_proxy.obj)
+    sql = _statements(sqlite, len(scope), False, True)
+    stored_now = now.astimezone(UTC).replace(tzinfo=None)
+    selected = ExportFilter(organization_ids=tuple(scope), upcoming_at=now)
+    with snapshot_read():
+        pieces, counts = piece_counts(selected, longest_minutes(scope))
+        total = sum(counts)
+        if offset >= total:
+            return UpcomingPage([], {}, total)
+        read, skip = page_start(selected, offset, pieces, counts)
+        start = (
+            read.starts_from.astimezone(UTC).replace(tzinfo=None) if read.starts_from else _NO_DAY
+        )
+        values = {
+            **sql.params(scope, None, stored_now),
+            "limit": limit,
+            "offset": skip,
+            "from": _stored(start, sqlite),
+            "known_total": total,
+        }
+        results = database_proxy.execute_sql(sql.page if sqlite else sql.counted_feed, values)
+        if sqlite:
+            return _sqlite_page(results.fetchone()[0], total)
+        return _postgres_rows(results.fetchall(), total)
 
 
 def _sqlite_total(

@@ -122,22 +122,35 @@ def slot(name: str) -> peewee.Value:
 BOUNDS = ("ended_or_complete_at", "upcoming_at", "starts_from", "starts_before", "starts_until")
 
 
-def filter_conditions(selected: ExportFilter, *, slots: bool = False) -> list[peewee.Expression]:
+def filter_conditions(
+    selected: ExportFilter, *, slots: bool = False, names: dict[str, str] | None = None
+) -> list[peewee.Expression]:
     """The filter as conditions on Meeting; with `slots`, each instant is a parameter named
-    after its field (store.export.pages) instead of its value."""
+    after its field (store.export.pages), or as `names` renames it, instead of its value."""
 
     def bound(name: str) -> Any:
-        return slot(name) if slots else naive_utc(getattr(selected, name))
+        if slots:
+            return slot((names or {}).get(name, name))
+        return naive_utc(getattr(selected, name))
 
     conditions: list[peewee.Expression] = []
     if selected.ended_or_complete_at is not None:
         now = bound("ended_or_complete_at")
         conditions.append((Meeting.end_time <= now) | (Meeting.status == "complete"))
+    lowest = bound("starts_from") if selected.starts_from is not None else None
     if selected.upcoming_at is not None:
         now = bound("upcoming_at")
         conditions.append((Meeting.end_time > now) & Meeting.status.not_in(CLOSED_STATUSES))
-    if selected.starts_from is not None:
-        conditions.append(Meeting.start_time >= bound("starts_from"))
+        organizations = [
+            slot(f"o{index}") if slots else organization_id
+            for index, organization_id in enumerate(selected.organization_ids)
+        ]
+        # One lower bound, the later of the two: beside a second one, SQLite ranges the
+        # index over the first it finds and filters on the other.
+        earliest = _earliest_start(now, organizations)
+        lowest = earliest if lowest is None else _later(lowest, earliest)
+    if lowest is not None:
+        conditions.append(Meeting.start_time >= lowest)
     if selected.starts_before is not None:
         conditions.append(Meeting.start_time < bound("starts_before"))
     if selected.starts_until is not None:
@@ -145,6 +158,37 @@ def filter_conditions(selected: ExportFilter, *, slots: bool = False) -> list[pe
     if selected.eap_only:
         conditions.append(Meeting.eap == True)  # noqa: E712 - builds SQL, not a Python test
     return conditions
+
+
+def _later(first: Any, second: Any) -> Any:
+    if is_sqlite(database_proxy.obj):
+        return peewee.fn.max(first, second)  # of ISO texts: the later instant
+    return peewee.fn.GREATEST(first, second)
+
+
+def _earliest_start(now: Any, organizations: Sequence[Any]) -> Any:
+    """`now` less the longest meeting of `organizations`: a meeting that started before it
+    has ended by `now` (its end_time is its start plus its duration, as stored). As a
+    lower bound on the start, it makes the upcoming meetings a range of the (organization,
+    start_time, id) index instead of a filter over the whole history. Each longest duration
+    is one seek on the (organization, duration) index, inside the statement, so it is the
+    statement's own snapshot's."""
+    other = Meeting.alias("longest")
+    longest: list[Any] = [
+        peewee.fn.COALESCE(
+            other.select(peewee.fn.MAX(other.duration)).where(other.organization == organization),
+            0,
+        )
+        for organization in organizations
+    ] or [peewee.Value(0)]
+    if is_sqlite(database_proxy.obj):
+        minutes = longest[0] if len(longest) == 1 else peewee.fn.max(*longest)
+        # datetime() drops the fraction of a second of `now`: the bound only widens.
+        return peewee.fn.datetime(now, peewee.fn.printf("-%d minutes", minutes))
+    minutes = longest[0] if len(longest) == 1 else peewee.fn.GREATEST(*longest)
+    return peewee.Expression(
+        now, "-", peewee.Expression(minutes, "*", peewee.SQL("interval '1 minute'"))
+    )
 
 
 def column_expression(name: str) -> Any:

@@ -1,8 +1,9 @@
 """Pages of the export: the total and one page of rows from one snapshot, cheap however deep
-the page. Within one snapshot the total is counted once and a page that follows one already
-served starts from that page's last key (a keyset read); otherwise a page in the second half
-is read backwards from the end. Counts and page starts are carried between instants of a set
-that moves with `now` (store.carried).
+the page and in whatever order pages are asked. Counts and the day a page starts on come from
+the stored day counts (store.export.positions), never from stepping through the history.
+Within one snapshot the total is kept, and a page that follows one already served starts from
+that page's last key (a keyset read). Counts and page starts are carried between instants of
+a set that moves with `now` (store.carried).
 """
 
 from __future__ import annotations
@@ -39,16 +40,17 @@ from store.export.filters import (
     template_of,
     with_bools,
 )
+from store.export.positions import longest_minutes, page_start, piece_counts
 from store.models import Meeting
 from store.session import snapshot_read
 from store.snapshots import snapshot_token
 
 
 def _count(selected: ExportFilter) -> int:
-    query = Meeting.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
-        Meeting.organization.in_(selected.organization_ids), *filter_conditions(selected)
-    )
-    return int(query.scalar() or 0)
+    """The filter's count: stored day counts and a few days counted row by row
+    (store.export.positions), never a count of the organization's whole history."""
+    longest = longest_minutes(selected.organization_ids)
+    return sum(piece_counts(selected, longest)[1])
 
 
 # Per export filter: its count in a snapshot. Per (filter, page size, offset): the sort key
@@ -191,27 +193,23 @@ def _page_keys(
 ) -> list[tuple[Any, int]]:
     """(start_time, id) of the page's meetings, in order, read on the index alone: after
     `start`, the previous page's last key, when this snapshot has it (_carried), else from
-    whichever end of the export is nearer (so the last page costs what the first does)."""
+    the day the page starts on, found from the stored day counts (store.export.positions),
+    so that any page, first, middle or last, steps over at most a day's meetings."""
     rows = min(limit, total - offset)
     values: dict[str, Any] = {"limit": rows}
-    read = selected
     if start is not None:
         mode = "after"
         read = _from_key(selected, start)
         values.update(after_start=start[0], after_id=start[1])
-    elif offset > total - offset - rows:
-        mode = "backwards"
-        values["offset"] = total - offset - rows
     else:
         mode = "forwards"
-        values["offset"] = offset
+        pieces, counts = piece_counts(selected, longest_minutes(selected.organization_ids))
+        read, values["offset"] = page_start(selected, offset, pieces, counts)
     sql, template = _page_keys_sql(is_sqlite(database_proxy.obj), shape_of(read), mode)
     values.update(bound_values(read))
     params = [values[value.name] if isinstance(value, Slot) else value for value in template]
     cursor = database_proxy.execute_sql(sql, params)
     found = [(row[0], int(row[1])) for row in cursor.fetchall()]
-    if mode == "backwards":
-        found.reverse()
     if found:
         moving = _Moving.of(selected)
         _PAGE_STARTS.keep((moving.key, limit, offset + len(found)), token, moving.at, found[-1])
@@ -232,10 +230,10 @@ def _from_key(selected: ExportFilter, start: tuple[Any, int]) -> ExportFilter:
 def _page_keys_sql(
     sqlite: bool, shape: tuple[int, tuple[bool, ...], bool], mode: str
 ) -> tuple[str, tuple[Any, ...]]:
-    """The statement of _page_keys for one shape of filter and one way of reading (forwards
-    or backwards from an offset, or after a key): its SQL, and its parameters with a Slot
-    for each value. Written once per shape: rendering it per page cost more than the read
-    (profiled: ~40% of a page's time in the store)."""
+    """The statement of _page_keys for one shape of filter and one way of reading (from an
+    offset, or after a key): its SQL, and its parameters with a Slot for each value. Written
+    once per shape: rendering it per page cost more than the read (profiled: ~40% of a
+    page's time in the store)."""
     del sqlite  # part of the cache key: the SQL is the connected database's
     template = template_of(shape)
     keys = [Meeting.start_time, Meeting.id]
@@ -243,7 +241,7 @@ def _page_keys_sql(
         after = (slot("after_start"), slot("after_id"))
         query = in_export_order(template, keys, after=after, slots=True).limit(slot("limit"))
     else:
-        query = in_export_order(template, keys, descending=mode == "backwards", slots=True)
+        query = in_export_order(template, keys, slots=True)
         query = query.limit(slot("limit")).offset(slot("offset"))
     sql, params = query.sql()
     return sql, tuple(params)
@@ -261,8 +259,8 @@ def export_page(
 
     The page's ids are chosen first on the narrow index order, and only those rows are read
     in full. Within one snapshot of the data (store.snapshots) the count is counted once, and
-    a page that follows one already served starts from that page's last key; otherwise a page
-    in the second half is read backwards from the end. A page past the end reads no rows.
+    a page that follows one already served starts from that page's last key; otherwise it
+    starts on the day the stored day counts place it. A page past the end reads no rows.
     """
     with snapshot_read():
         token = snapshot_token()
