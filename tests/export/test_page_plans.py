@@ -19,10 +19,12 @@ import pytest
 
 from store.caches import set_caches_enabled
 from store.database import is_sqlite
-from store.export import export_page
+from store.export import Column, export_page
 from store.upcoming import upcoming_meetings_page
 from tests.export.conftest import ORG_ID
 from tests.export.history import EAP_ID, NOW, SERIES_ID, Stored, filters, load_history
+
+NAME = [Column("name", "name")]
 
 # Meeting rows a statement may read on PostgreSQL: a few days' meetings (about 15 a day in
 # scope here), a page, and the upcoming meetings (about 950), which the feed's one statement
@@ -64,10 +66,10 @@ def _export_pages() -> None:
     for scope in ((ORG_ID,), (EAP_ID, ORG_ID)):
         for eap_only in (False, True):
             for selected in filters(scope, eap_only).values():
-                total, _ = export_page(selected, ["name"], offset=0, limit=20)
+                total, _ = export_page(selected, NAME, offset=0, limit=20)
                 for offset in _offsets(total, 20):
-                    export_page(selected, ["name"], offset=offset, limit=20)
-                    export_page(selected, ["name"], offset=offset + 20, limit=20)
+                    export_page(selected, NAME, offset=offset, limit=20)
+                    export_page(selected, NAME, offset=offset + 20, limit=20)
 
 
 def _feed_pages() -> None:

@@ -14,11 +14,13 @@ import peewee
 import pytest
 
 from store.caches import set_caches_enabled
-from store.export import ExportFilter, export_page
+from store.export import Column, ExportFilter, export_page
 from store.models import Meeting
 from store.upcoming import DEEP_OFFSET, upcoming_meetings_page
 from tests.export.conftest import ORG_ID
 from tests.export.history import EAP_ID, NOW, Stored, expected_ids, filters, load_history
+
+NAME = [Column("name", "name")]
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def test_every_page_is_the_offset_page(
             for offset in _offsets(len(expected), per_page):
                 if offset < 0:
                     continue
-                total, rows = export_page(selected, ["name"], offset=offset, limit=per_page)
+                total, rows = export_page(selected, NAME, offset=offset, limit=per_page)
                 found = [int(row[0].removeprefix("m")) for row in rows]
                 assert total == len(expected), name
                 assert found == expected[offset : offset + per_page], (name, offset)
@@ -83,7 +85,7 @@ def test_day_counts_follow_every_write(db: peewee.Database, history: list[Stored
                 for name, selected in filters(scope, eap_only).items():
                     expected = expected_ids(selected, stored)
                     middle = len(expected) // 2
-                    total, rows = export_page(selected, ["name"], offset=middle, limit=5)
+                    total, rows = export_page(selected, NAME, offset=middle, limit=5)
                     found = [int(row[0].removeprefix("m")) for row in rows]
                     assert (total, found) == (len(expected), expected[middle : middle + 5]), name
 
@@ -131,6 +133,6 @@ def test_random_filters_count_and_page_as_an_offset_would(
             expected = expected_ids(selected, history)
             offsets = [0, len(expected), *(draw.randrange(len(expected) + 1) for _ in range(3))]
             for offset in offsets:
-                total, rows = export_page(selected, ["name"], offset=offset, limit=6)
+                total, rows = export_page(selected, NAME, offset=offset, limit=6)
                 found = [int(row[0].removeprefix("m")) for row in rows]
                 assert (total, found) == (len(expected), expected[offset : offset + 6]), selected

@@ -122,7 +122,7 @@ def test_a_version_4_database_gains_memberships_and_registration_times(
         db.execute_sql('DROP INDEX "registration_user_id_status_meeting_id"')
         db.execute_sql('ALTER TABLE "registration" DROP COLUMN "registered_at"')
         db.execute_sql("UPDATE schema_version SET version = 4")
-    assert migrate(db) == CURRENT_VERSION == 5
+    assert migrate(db) == CURRENT_VERSION == 6
     with db.connection_context():
         indexes = {index.name for index in db.get_indexes("registration")}
         assert "registration_user_id_status_meeting_id" in indexes
