@@ -549,6 +549,12 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                 "/upcoming_meetings?page=1&items=20"
             )
             result["feed_poisson"] = targets.measure_feed(feed, token, label, options.quick)
+            member = (
+                f"{service.http_base}/api/v2/organizations/{db.organization_id}/members/"
+                f"{quote(db.member_idp_id, safe='')}/upcoming_meetings?page=1&items=10"
+            )
+            log(f"{label}: a member's upcoming meetings, the same Poisson arrivals")
+            result["member_poisson"] = targets.measure_feed(member, token, label, options.quick)
             # The floor under it: /readyz (no database) under the same arrivals, lower rate.
             result["readyz_poisson"] = targets.measure_feed(
                 service.http_base + "/readyz", token, label, options.quick, rates=1

@@ -195,6 +195,7 @@ def rows(
                 "; ".join(dict.fromkeys(targets)),
             )
         )
+    found.append(_member_poisson_row(results))
     cells = []
     for r in results:
         run = r["readyz_poisson"][0]
@@ -203,3 +204,18 @@ def rows(
         )
     found.append(("  floor: /readyz (no database), the same arrivals", cells, ""))
     return found
+
+
+def _member_poisson_row(results: list[dict[str, Any]]) -> tuple[str, list[str], str]:
+    """A member's first page of 10 at the feed's rates, beside the feed (no target of its own)."""
+    cells = []
+    for r in results:
+        runs = r["member_poisson"]
+        cells.append(
+            "; ".join(
+                f"{run['rate']:g}/s: p50 {_ms(run['p50_seconds'])}, p99 {_ms(run['p99_seconds'])}, "
+                f"{run['errors']} errors"
+                for run in runs
+            )
+        )
+    return ("  member's upcoming (page of 10), the same arrivals", cells, "")
