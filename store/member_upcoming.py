@@ -30,7 +30,12 @@ import orjson
 from store.database import database_proxy, is_sqlite
 from store.errors import NotFound
 from store.session import connected, sqlite_turn
-from store.upcoming import CLOSED_STATUSES, UpcomingMeetingRow
+from store.upcoming import (
+    CLOSED_STATUSES,
+    PAGE_COLUMNS,
+    REGISTERED_OF_M,
+    UpcomingMeetingRow,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -123,31 +128,7 @@ def _member_row(values: Sequence[Any], sqlite: bool) -> MemberMeetingRow:
     return MemberMeetingRow(meeting, status, registered_at, int(count or 0))
 
 
-# UpcomingMeetingRow's columns, in its order (as store.upcoming reads them), then the
-# member's registration.
-_PAGE_COLUMNS = (
-    "m.id",
-    "m.name",
-    "m.start_time",
-    "m.duration",
-    "m.topic",
-    "m.meeting_description",
-    "m.location",
-    "m.meeting_series_id",
-    "m.max_attendees",
-    "u.id",
-    "u.first_name",
-    "u.last_name",
-    "u.avatar_url",
-)
-_MEETING_COLUMNS = len(_PAGE_COLUMNS)
-
-# The registered attendees of one page meeting `m`, its own leader excepted (the feed's
-# count; see store.upcoming).
-_REGISTERED_OF_M = (
-    'SELECT COUNT(c.id) FROM "registration" AS c WHERE c.meeting_id = m.id '
-    "AND c.status = 'registered' AND (m.group_leader_id IS NULL OR c.user_id <> m.group_leader_id)"
-)
+_MEETING_COLUMNS = len(PAGE_COLUMNS)
 
 
 @lru_cache(maxsize=16)
@@ -185,7 +166,7 @@ def _statement(sqlite: bool, scope_size: int) -> str:
         f"WHERE r.user_id = (SELECT member.user_id FROM member) AND r.status IN ({listed})), "
         "total AS MATERIALIZED (SELECT COUNT(*) AS n FROM mine) "
     )
-    columns = [*_PAGE_COLUMNS, "r.status", "r.registered_at", f"({_REGISTERED_OF_M})"]
+    columns = [*PAGE_COLUMNS, "r.status", "r.registered_at", f"({REGISTERED_OF_M})"]
     named = ", ".join(f"{column} AS c{index}" for index, column in enumerate(columns))
     # A page past the end costs the total alone (a one-time filter on the total).
     page = (

@@ -286,7 +286,7 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool, deep: bool = Fa
         f'SELECT COUNT(m.id) FROM "meeting" AS m WHERE {in_scope} '
         f"AND m.end_time > {shape.p('counted_at')} AND m.end_time <= {now}"
     )
-    columns = [*_PAGE_COLUMNS, f"({_REGISTERED_OF_M})"]
+    columns = [*PAGE_COLUMNS, f"({REGISTERED_OF_M})"]
     page_rows = shape.page_rows()
     if sqlite:
         return _Statements(
@@ -311,8 +311,8 @@ def _statements(sqlite: bool, scope_size: int, has_series: bool, deep: bool = Fa
     )
 
 
-# UpcomingMeetingRow's columns, in its order.
-_PAGE_COLUMNS = (
+# UpcomingMeetingRow's columns, in its order (a member's page reads them too).
+PAGE_COLUMNS = (
     "m.id",
     "m.name",
     "m.start_time",
@@ -330,9 +330,9 @@ _PAGE_COLUMNS = (
 
 
 # The registered attendees of one page meeting `m`, its own leader excepted.
-_REGISTERED_OF_M = (
-    'SELECT COUNT(r.id) FROM "registration" AS r WHERE r.meeting_id = m.id '
-    "AND r.status = 'registered' AND (m.group_leader_id IS NULL OR r.user_id <> m.group_leader_id)"
+REGISTERED_OF_M = (
+    'SELECT COUNT(c.id) FROM "registration" AS c WHERE c.meeting_id = m.id '
+    "AND c.status = 'registered' AND (m.group_leader_id IS NULL OR c.user_id <> m.group_leader_id)"
 )
 
 
