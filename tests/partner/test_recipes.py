@@ -55,6 +55,8 @@ def shell_commands(markdown: str) -> list[str]:
 
 def readme_recipes() -> list[str]:
     commands = shell_commands(section(README.read_text(encoding="utf-8"), SECTION))
+    # The README names the tools where `make install` puts them.
+    commands = [c.removeprefix(".venv/bin/") for c in commands]
     return [c for c in commands if c.startswith(("grpcurl ", "buf curl "))]
 
 
