@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from store.database import database_proxy
 from store.errors import NotFound
 from store.keys import digest_access_key, generate_access_key
 from store.models import Organization
-from store.session import transaction
+from store.session import connected, transaction
 from store.timezones import is_time_zone
 
 
@@ -68,14 +70,24 @@ def get_organization(org_id: int) -> Organization | None:
     """The organization with this id, if any, read from the database every time.
 
     Every authorized RPC asks (a rotated key must revoke its tokens at once, so the row is
-    never cached). The statement is written once per parameter style instead of by the
-    query builder: profiled, building it cost twice what running it did.
+    never cached), so the lookup is kept to one statement and nothing around it:
+    - the statement is written once per parameter style, not by the query builder (building
+      it cost twice what running it did);
+    - it runs alone, outside a transaction of its own (one statement reads one snapshot): a
+      transaction added BEGIN and COMMIT, two more round trips on PostgreSQL;
+    - its row becomes an Organization directly, not through peewee's result wrapper.
+    Measured: 0.03 ms a lookup on SQLite instead of 0.13-0.18, and 2 round trips fewer on
+    PostgreSQL.
     """
-    with transaction():
-        for organization in Organization.raw(_by_id_sql(database_proxy.obj.param), org_id):
-            assert isinstance(organization, Organization)
-            return organization
-    return None
+    with connected():
+        row = database_proxy.execute_sql(_by_id_sql(database_proxy.obj.param), (org_id,)).fetchone()
+    return None if row is None else _organization(row)
+
+
+def _organization(row: Sequence[Any]) -> Organization:
+    """An Organization of a row of _by_id_sql (its columns in the model's field order)."""
+    fields = Organization._meta.sorted_fields
+    return Organization(**{f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)})
 
 
 @lru_cache(maxsize=4)
