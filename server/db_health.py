@@ -18,6 +18,7 @@ import peewee
 from grpc_health.v1 import health_pb2
 
 from server import query_deadline
+from store.database import connect_checked
 
 log = logging.getLogger("meetings.server")
 
@@ -31,13 +32,14 @@ def probe(database: peewee.Database) -> bool:
     """Whether the database answers a query on its schema now."""
     db: Any = database  # peewee's methods are untyped
     try:
-        with database.connection_context():
-            deadline = query_deadline.QueryDeadline(PROBE_TIMEOUT)
-            query_deadline.apply(database, deadline)
-            try:
-                db.execute_sql("SELECT version FROM schema_version LIMIT 1").fetchall()
-            finally:
-                query_deadline.clear(database, deadline)
+        deadline = query_deadline.QueryDeadline(PROBE_TIMEOUT)
+        try:
+            connect_checked(database, lambda: query_deadline.apply(database, deadline))
+            db.execute_sql("SELECT version FROM schema_version LIMIT 1").fetchall()
+        finally:
+            query_deadline.clear(database, deadline)
+            if not database.is_closed():
+                database.close()
     except Exception as exc:  # any failure at all means "not serving"
         log.debug("database probe failed: %s", exc)
         return False

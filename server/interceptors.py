@@ -18,6 +18,7 @@ from server.errors import TooManyAttempts, Unauthenticated, abort, status_for
 from server.method_handlers import Behavior, rewrapped
 from server.peers import FORWARDED_FOR_KEY, TrustedProxies
 from server.throttle import FailureThrottle
+from store.database import connect_checked
 from store.errors import DatabaseUnavailable
 
 log = logging.getLogger("meetings.server")
@@ -120,8 +121,7 @@ class MeetingsInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 raise TooManyAttempts(TOO_MANY_ATTEMPTS.format(seconds=seconds), wait)
         ctx.add_callback(deadline.cancel)
         try:
-            self._db.connect(reuse_if_open=True)
-            query_deadline.apply(self._db, deadline)
+            connect_checked(self._db, lambda: query_deadline.apply(self._db, deadline))
         except peewee.DatabaseError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         if method not in PUBLIC_METHODS:

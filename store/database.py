@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import peewee
@@ -20,6 +20,7 @@ from playhouse.pool import (
 )
 
 log = logging.getLogger("meetings.store")
+T = TypeVar("T")
 
 # Every model binds to this proxy; `open_database` points it at a real database.
 database_proxy = peewee.DatabaseProxy()
@@ -74,12 +75,13 @@ class PoolExhausted(peewee.OperationalError):
 
 
 class RecoveringPooledPostgresqlDatabase(PooledPostgresqlDatabase):  # type: ignore[misc]
-    """A PostgreSQL pool that checks a connection before lending it.
+    """A PostgreSQL pool whose connections are checked by their first statement.
 
     When PostgreSQL restarts, every idle pooled connection is dead, though the client cannot
-    tell until it sends something. A round trip at check-out finds those and discards them,
-    so one restart costs nothing but new connections instead of one failed RPC per
-    pooled connection.
+    tell until it sends something. Check-out sends nothing (a round trip of its own cost
+    every RPC one); `connect_checked` runs a borrower's first statement, and when that finds
+    the connection dead, drops every idle one (they died with it) and runs it once more on
+    a new connection. One restart costs new connections, never a failed RPC.
     """
 
     def connect(self, reuse_if_open: bool = False) -> bool:
@@ -98,15 +100,34 @@ class RecoveringPooledPostgresqlDatabase(PooledPostgresqlDatabase):  # type: ign
             status = conn.info.transaction_status
             if status == _TRANSACTION_UNKNOWN:
                 return True
-            with conn.cursor() as cursor:
-                if status != _TRANSACTION_IDLE:
-                    # A transaction left open (or aborted) by the previous borrower.
+            if status != _TRANSACTION_IDLE:
+                # A transaction left open (or aborted) by the previous borrower.
+                with conn.cursor() as cursor:
                     cursor.execute("ROLLBACK")
-                cursor.execute("SELECT 1")
         except Exception:
             log.info("discarding a pooled connection that no longer answers")
             return True
         return False
+
+
+def connect_checked(database: peewee.Database, first: Callable[[], T]) -> T:
+    """This thread's connection, opened if it is not, with `first` (its first statement) run
+    on it: a pooled PostgreSQL connection found dead by it is replaced, with every idle one
+    (RecoveringPooledPostgresqlDatabase), and `first` runs once more."""
+    db: Any = database  # peewee's methods are untyped
+    db.connect(reuse_if_open=True)
+    try:
+        return first()
+    except (peewee.OperationalError, peewee.InterfaceError):
+        if not isinstance(database, RecoveringPooledPostgresqlDatabase):
+            raise
+        if not db.connection().closed:
+            raise  # the connection is alive: the statement itself failed
+    log.info("a pooled connection no longer answers: replacing the idle ones")
+    db.manual_close()
+    db.close_idle()
+    db.connect()
+    return first()
 
 
 class FilePooledSqliteDatabase(PooledSqliteDatabase):  # type: ignore[misc]

@@ -17,10 +17,12 @@ from heypeers.meetings.v1 import meetings_service_pb2 as pb
 from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.app import create_server
 from server.config import Settings
+from server.db_health import probe
 from store.database import (
     PoolOptions,
     RecoveringPooledPostgresqlDatabase,
     close_database,
+    connect_checked,
     database_proxy,
     open_database,
 )
@@ -153,6 +155,38 @@ def test_pool_heals_after_postgresql_drops_every_connection(
             assert stub.Authenticate(pb.AuthenticateRequest(access_key=key), timeout=10).token
         assert len(_authenticate_in_parallel(stub, key, 6)) == 6
         assert _backend_pids(pg_url).isdisjoint(before)
+
+
+def test_the_probe_stays_serving_when_postgresql_drops_every_connection(pg_url: str) -> None:
+    db = open_database(pg_url, PoolOptions(size=4))
+    try:
+        threads = [threading.Thread(target=probe, args=(db,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        before = _backend_pids(pg_url)
+        assert _terminate_backends(pg_url) >= len(before) > 0
+        # Every idle connection is dead: the first probe finds out and still answers.
+        assert [probe(db) for _ in range(3)] == [True] * 3
+    finally:
+        close_database(db)
+
+
+def test_a_statement_that_fails_on_a_live_connection_is_not_retried(pg_url: str) -> None:
+    db = open_database(pg_url, PoolOptions(size=2))
+    runs: list[int] = []
+
+    def failing() -> None:
+        runs.append(1)
+        db.execute_sql("SELECT 1/0")
+
+    try:
+        with pytest.raises(peewee.DataError):
+            connect_checked(db, failing)
+        assert runs == [1]
+    finally:
+        close_database(db)
 
 
 def test_an_exhausted_pool_answers_unavailable_then_recovers(
