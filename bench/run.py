@@ -548,16 +548,20 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                 f"{service.http_base}/api/v2/organizations/{db.organization_id}"
                 "/upcoming_meetings?page=1&items=20"
             )
-            result["feed_poisson"] = targets.measure_feed(feed, token, label, options.quick)
+            result["feed_poisson"] = targets.measure_feed(
+                feed, token, label, options.quick, service.pid
+            )
             member = (
                 f"{service.http_base}/api/v2/organizations/{db.organization_id}/members/"
                 f"{quote(db.member_idp_id, safe='')}/upcoming_meetings?page=1&items=10"
             )
             log(f"{label}: a member's upcoming meetings, the same Poisson arrivals")
-            result["member_poisson"] = targets.measure_feed(member, token, label, options.quick)
+            result["member_poisson"] = targets.measure_feed(
+                member, token, label, options.quick, service.pid
+            )
             # The floor under it: /readyz (no database) under the same arrivals, lower rate.
             result["readyz_poisson"] = targets.measure_feed(
-                service.http_base + "/readyz", token, label, options.quick, rates=1
+                service.http_base + "/readyz", token, label, options.quick, service.pid, rates=1
             )
     if "upcoming" in options.parts:
         # The feed through other ways of running the same command: both tiers in one process

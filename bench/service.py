@@ -185,3 +185,24 @@ class MemoryWatch:
 
     def rss_kib(self) -> int:
         return sum(_status_kib(pid, "VmRSS") for pid in descendants(self.pid))
+
+
+# `meetings serve`'s workers by what their command line runs (cli.workers starts them).
+ROLES = (("grpc-server", "gRPC"), ("gateway", "gateway"))
+
+
+def cpu_by_role(pid: int) -> dict[str, float]:
+    """CPU seconds (user and system) each part of `meetings serve` has used so far: its gRPC
+    server and its gateway processes, and the supervising parent."""
+    found: dict[str, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for process in descendants(pid):
+        try:
+            stat = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{process}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        words = {word.decode(errors="replace") for word in command}
+        role = next((name for word, name in ROLES if word in words), "supervisor")
+        found[role] = found.get(role, 0.0) + (int(stat[11]) + int(stat[12])) / ticks
+    return found

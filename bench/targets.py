@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.service import cpu_by_role
+
 PRESETS = (
     "all",
     "all_past",
@@ -43,6 +45,7 @@ FEED_RATES = {
     "PostgreSQL": ((200.0, 0.010), (300.0, 0.025)),
 }
 FEED_SECONDS, FEED_CONNECTIONS = 20.0, 32
+CPU_ROLES = ("gRPC", "gateway", "client")
 LEGACY_FORMAT = "%m/%d/%Y %I:%M %p"
 # The custom preset's range: every meeting the builder makes.
 WIDE_START, WIDE_END = "01/01/2000 12:00 AM", "12/31/2099 11:59 PM"
@@ -95,16 +98,24 @@ def measure_pages(base: str, token: str, org: int, repeats: int) -> dict[str, An
 
 
 def measure_feed(
-    url: str, token: str, label: str, quick: bool, rates: int = 2
+    url: str, token: str, label: str, quick: bool, service_pid: int, rates: int = 2
 ) -> list[dict[str, Any]]:
     """`url` at each of the database's feed rates (the first `rates` of them; 20 s each, 3 s
-    when quick)."""
+    when quick), with the CPU time each process spent a request meanwhile: the service's
+    gRPC server and gateway (`service_pid` is `meetings serve`), and the client's own."""
     seconds = 3.0 if quick else FEED_SECONDS
     runs = []
     for rate, _ in FEED_RATES[label][:rates]:
         args = ["--target", url, "--token", token, "--rate", str(rate)]
         args += ["--connections", str(FEED_CONNECTIONS), "--seconds", str(seconds)]
-        runs.append(run_sampler("poisson", *args))
+        before = cpu_by_role(service_pid)
+        run = run_sampler("poisson", *args)
+        after = cpu_by_role(service_pid)
+        count = max(run["requests"], 1)
+        spent = {role: after[role] - before.get(role, 0.0) for role in after}
+        spent["client"] = run["client_cpu_seconds"]
+        run["cpu_ms_per_request"] = {role: 1000 * value / count for role, value in spent.items()}
+        runs.append(run)
     return runs
 
 
@@ -203,6 +214,23 @@ def rows(
             f"{run['rate']:g}/s: p50 {_ms(run['p50_seconds'])}, p99 {_ms(run['p99_seconds'])}"
         )
     found.append(("  floor: /readyz (no database), the same arrivals", cells, ""))
+    found.extend(_cpu_rows(results))
+    return found
+
+
+def _cpu_rows(results: list[dict[str, Any]]) -> list[tuple[str, list[str], str]]:
+    """The CPU each process spent a request at the lower rate, for the feed and for /readyz
+    (which reads nothing): what the rates ask less of, beside its floor."""
+    found = []
+    for key, name in (("feed_poisson", "a feed request"), ("readyz_poisson", "a /readyz")):
+        cells = []
+        for r in results:
+            run = r[key][0]
+            spent = run.get("cpu_ms_per_request", {})
+            shown = [f"{role} {spent[role]:.2f}" for role in CPU_ROLES if role in spent]
+            total = sum(spent.get(role, 0.0) for role in CPU_ROLES)
+            cells.append(f"{run['rate']:g}/s: {', '.join(shown)}; {total:.2f} ms in all")
+        found.append((f"  CPU {name}: gRPC, gateway, client", cells, ""))
     return found
 
 
