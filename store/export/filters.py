@@ -252,7 +252,6 @@ def in_export_order(
     columns: Sequence[Any],
     *,
     after: tuple[Any, Any] | None = None,
-    descending: bool = False,
     slots: bool = False,
 ) -> peewee.SelectBase:
     """`columns` of the matching meetings by start time, then id, read in index order.
@@ -264,9 +263,9 @@ def in_export_order(
     compound is ordered by two extra trailing columns; readers ignore them.
 
     `after` keeps only the meetings after that (start_time, id) key (a keyset page; its
-    filter's lower bound is that key's start, see store.export.pages); `descending` reads the
-    same order backwards, from the last meeting. With `slots`, every value is a named
-    parameter (store.export.pages): organization `o<index>`, the filter's instants by name.
+    filter's lower bound is that key's start, see store.export.pages). With `slots`, every
+    value is a named parameter (store.export.pages): organization `o<index>`, the filter's
+    instants by name.
     """
     conditions = filter_conditions(selected, slots=slots)
     if after is not None:
@@ -284,23 +283,15 @@ def in_export_order(
         return (
             Meeting.select(*columns)
             .where(Meeting.organization == organization_id, *conditions)
-            .order_by(
-                *(
-                    (Meeting.start_time.desc(), Meeting.id.desc())
-                    if descending
-                    else (Meeting.start_time, Meeting.id)
-                )
-            )
+            .order_by(Meeting.start_time, Meeting.id)
         )
-    return _merged(organizations, columns, conditions, descending=descending)
+    return _merged(organizations, columns, conditions)
 
 
 def _merged(
     organizations: Sequence[Any],
     columns: Sequence[Any],
     conditions: Sequence[peewee.Expression],
-    *,
-    descending: bool,
 ) -> peewee.SelectBase:
     """Several organizations' ranges as one ordered UNION ALL (see in_export_order)."""
     arms = [
@@ -312,12 +303,7 @@ def _merged(
     compound: peewee.SelectBase = arms[0]
     for arm in arms[1:]:
         compound = compound.union_all(arm)
-    order = (
-        (peewee.SQL(f"{_SORT_START} DESC"), peewee.SQL(f"{_SORT_ID} DESC"))
-        if descending
-        else (peewee.SQL(_SORT_START), peewee.SQL(_SORT_ID))
-    )
-    return compound.order_by(*order)
+    return compound.order_by(peewee.SQL(_SORT_START), peewee.SQL(_SORT_ID))
 
 
 def flag_positions(columns: Sequence[Column]) -> tuple[int, ...]:
