@@ -52,7 +52,7 @@ from bench.run import (
     token_for,
     walk_pages,
 )
-from bench.service import serving
+from bench.service import cpu_by_role, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SIDES = ("base", "this")
@@ -114,11 +114,17 @@ def measure(
         }
         label = "SQLite" if db.path is not None else "PostgreSQL"
         (rate, _), _ = targets.FEED_RATES[label]
+        before = cpu_by_role(service.pid)
         poisson = targets.run_sampler(
             "poisson", "--target", url, "--token", token, "--rate", str(rate),
             "--seconds", str(options.load_seconds),
         )  # fmt: skip
+        after = cpu_by_role(service.pid)
+    requests = max(poisson["requests"], 1)
+    service_cpu = sum(after.values()) - sum(before.values())
     return {
+        # CPU seconds the service (every process) spent a feed request under the arrivals.
+        "feed_cpu_seconds": service_cpu / requests,
         "stream_rows_per_second": rows_per_second(stream),
         "poisson_p99_seconds": poisson["p99_seconds"],
         "poisson_errors": poisson["errors"],
@@ -150,6 +156,7 @@ FIGURES = (
     ("out_of_order_all_upcoming_seconds", "jump, upcoming", "{:.2f} ms", False),
     ("out_of_order_all_seconds", "jump, all", "{:.2f} ms", False),
     ("poisson_p99_seconds", "Poisson p99", "{:.1f} ms", False),
+    ("feed_cpu_seconds", "feed CPU", "{:.2f} ms", False),
 )
 
 
