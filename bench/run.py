@@ -548,6 +548,10 @@ def bench_database(db: BenchDatabase, label: str, options: Options, stamp: str) 
                 f"{service.http_base}/api/v2/organizations/{db.organization_id}"
                 "/upcoming_meetings?page=1&items=20"
             )
+            closed_loop = result["upcoming"]["gateway"]["requests_per_second"]
+            result["feed_poisson_relative"] = targets.poisson_run(
+                feed, token, targets.RELATIVE_LOAD * closed_loop, options.quick, service.pid
+            )
             result["feed_poisson"] = targets.measure_feed(
                 feed, token, label, options.quick, service.pid
             )

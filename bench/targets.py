@@ -46,6 +46,8 @@ FEED_RATES = {
 }
 FEED_SECONDS, FEED_CONNECTIONS = 20.0, 32
 CPU_ROLES = ("gRPC", "gateway", "client")
+# The feed's arrivals as a share of the requests/s it answered closed-loop in the same run.
+RELATIVE_LOAD = 0.5
 LEGACY_FORMAT = "%m/%d/%Y %I:%M %p"
 # The custom preset's range: every meeting the builder makes.
 WIDE_START, WIDE_END = "01/01/2000 12:00 AM", "12/31/2099 11:59 PM"
@@ -100,23 +102,27 @@ def measure_pages(base: str, token: str, org: int, repeats: int) -> dict[str, An
 def measure_feed(
     url: str, token: str, label: str, quick: bool, service_pid: int, rates: int = 2
 ) -> list[dict[str, Any]]:
-    """`url` at each of the database's feed rates (the first `rates` of them; 20 s each, 3 s
-    when quick), with the CPU time each process spent a request meanwhile: the service's
-    gRPC server and gateway (`service_pid` is `meetings serve`), and the client's own."""
+    """`url` at each of the database's feed rates (the first `rates` of them)."""
+    return [
+        poisson_run(url, token, rate, quick, service_pid) for rate, _ in FEED_RATES[label][:rates]
+    ]
+
+
+def poisson_run(url: str, token: str, rate: float, quick: bool, service_pid: int) -> dict[str, Any]:
+    """`url` under Poisson arrivals at `rate` (20 s, 3 s when quick), with the CPU time each
+    process spent a request meanwhile: the service's gRPC server and gateway (`service_pid` is
+    `meetings serve`), and the client's own."""
     seconds = 3.0 if quick else FEED_SECONDS
-    runs = []
-    for rate, _ in FEED_RATES[label][:rates]:
-        args = ["--target", url, "--token", token, "--rate", str(rate)]
-        args += ["--connections", str(FEED_CONNECTIONS), "--seconds", str(seconds)]
-        before = cpu_by_role(service_pid)
-        run = run_sampler("poisson", *args)
-        after = cpu_by_role(service_pid)
-        count = max(run["requests"], 1)
-        spent = {role: after[role] - before.get(role, 0.0) for role in after}
-        spent["client"] = run["client_cpu_seconds"]
-        run["cpu_ms_per_request"] = {role: 1000 * value / count for role, value in spent.items()}
-        runs.append(run)
-    return runs
+    args = ["--target", url, "--token", token, "--rate", f"{max(rate, 1.0):.0f}"]
+    args += ["--connections", str(FEED_CONNECTIONS), "--seconds", str(seconds)]
+    before = cpu_by_role(service_pid)
+    run = run_sampler("poisson", *args)
+    after = cpu_by_role(service_pid)
+    count = max(run["requests"], 1)
+    spent = {role: after[role] - before.get(role, 0.0) for role in after}
+    spent["client"] = run["client_cpu_seconds"]
+    run["cpu_ms_per_request"] = {role: 1000 * value / count for role, value in spent.items()}
+    return run
 
 
 def _ms(seconds: float | None) -> str:
@@ -206,6 +212,7 @@ def rows(
                 "; ".join(dict.fromkeys(targets)),
             )
         )
+    found.append(_relative_row(results))
     found.append(_member_poisson_row(results))
     cells = []
     for r in results:
@@ -232,6 +239,20 @@ def _cpu_rows(results: list[dict[str, Any]]) -> list[tuple[str, list[str], str]]
             cells.append(f"{run['rate']:g}/s: {', '.join(shown)}; {total:.2f} ms in all")
         found.append((f"  CPU {name}: gRPC, gateway, client", cells, ""))
     return found
+
+
+def _relative_row(results: list[dict[str, Any]]) -> tuple[str, list[str], str]:
+    """The feed at a share of what the service answered closed-loop in the same run: a rate
+    that means the same load on any machine (no target; for the targets' next revision)."""
+    cells = []
+    for r in results:
+        run = r["feed_poisson_relative"]
+        cells.append(
+            f"{run['rate']:.0f}/s: p50 {_ms(run['p50_seconds'])}, p99 {_ms(run['p99_seconds'])}, "
+            f"{run['errors']} errors"
+        )
+    share = f"{RELATIVE_LOAD:.0%}"
+    return (f"  the same at {share} of the closed-loop rate (wrk, above)", cells, "")
 
 
 def _member_poisson_row(results: list[dict[str, Any]]) -> tuple[str, list[str], str]:
