@@ -4,7 +4,7 @@ after the data changed under a walk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,9 +46,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
     calls: list[ExportFilter] = []
     original = export_pages._count
 
-    def counting(selected: ExportFilter) -> int:
+    def counting(selected: ExportFilter, token: Hashable | None) -> int:
         calls.append(selected)
-        return original(selected)
+        return original(selected, token)
 
     monkeypatch.setattr(export_pages, "_count", counting)
     return calls
@@ -183,6 +183,39 @@ def test_writes_elsewhere_keep_the_cached_count_and_meeting_writes_end_it(
         db.execute_sql(f"UPDATE meeting SET topic = 'moved' WHERE id = {first}")
     walk(db, EVERYTHING, 10, [3])
     assert len(counted) == (3 if is_sqlite(db) else 2)
+
+
+@pytest.fixture
+def placed(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
+    """The filters whose pieces (store.export.positions) the store counts during the test."""
+    calls: list[ExportFilter] = []
+    original = export_pages.piece_counts
+
+    def counting(selected: ExportFilter, longest: int) -> Any:
+        calls.append(selected)
+        return original(selected, longest)
+
+    monkeypatch.setattr(export_pages, "piece_counts", counting)
+    return calls
+
+
+def test_pages_out_of_order_count_a_fixed_filters_pieces_once_a_snapshot(
+    db: peewee.Database, load: Callable[[dict[str, Any]], None], placed: list[ExportFilter]
+) -> None:
+    load(document([]))
+    expected = many_meetings(db, 300)
+    # None of these follows the page served before it, so each is placed from the pieces.
+    pages = [20, 3, 20, 1, 3]
+    with db.connection_context():
+        for number in pages:
+            total, rows = export_page(EVERYTHING, NAME, offset=(number - 1) * 10, limit=10)
+            assert (total, names(rows)) == (300, expected[(number - 1) * 10 : number * 10])
+    # Once, for the total and the first page's place together.
+    assert placed == [EVERYTHING]
+    with db.connection_context(), db.atomic():
+        db.execute_sql(f"DELETE FROM meeting WHERE id = {expected[0]}")
+    assert walk(db, EVERYTHING, 10, [3])[3] == expected[21:31]
+    assert placed == [EVERYTHING, EVERYTHING]
 
 
 # --- the default export (`all`) and `all_upcoming`: a set that moves with `now` ---

@@ -3,7 +3,7 @@ with them off, every total then counted afresh."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,9 +37,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
     calls: list[ExportFilter] = []
     original = export_pages._count
 
-    def counting(selected: ExportFilter) -> int:
+    def counting(selected: ExportFilter, token: Hashable | None) -> int:
         calls.append(selected)
-        return original(selected)
+        return original(selected, token)
 
     monkeypatch.setattr(export_pages, "_count", counting)
     return calls
