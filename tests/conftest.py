@@ -21,6 +21,8 @@ from heypeers.meetings.v1 import meetings_service_pb2_grpc as pb_grpc
 from server.app import RunningServer, create_server
 from server.config import Settings
 from store.database import open_database
+from store.export import ExportFilter
+from store.export import pages as export_pages
 from store.models import ALL_MODELS, Organization
 from store.organizations import create_organization
 from store.schema import migrate
@@ -72,6 +74,26 @@ def database_url(postgres_url: str | None, tmp_path: Path) -> str:
         db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     db.close()
     return postgres_url
+
+
+def recorded_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
+    """The first argument of every call of `owner.name` during the test (each call still
+    runs)."""
+    calls: list[Any] = []
+    original = getattr(owner, name)
+
+    def recording(first: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(first)
+        return original(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
+    """The export filters counted from scratch (not from a kept count) during the test."""
+    return recorded_calls(monkeypatch, export_pages, "_count")
 
 
 @pytest.fixture

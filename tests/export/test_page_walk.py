@@ -4,7 +4,7 @@ after the data changed under a walk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from store.caches import reset_caches
 from store.database import is_sqlite
 from store.export import Column, ExportFilter, export_page, open_export
 from store.export import pages as export_pages
+from tests.conftest import recorded_calls
 from tests.export.conftest import (
     MANY_BASE,
     ORG_ID,
@@ -38,20 +39,6 @@ EVERYTHING = ExportFilter(
 @pytest.fixture(autouse=True)
 def fresh_caches() -> None:
     reset_caches()
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
-    """The filters the store counts from scratch (not from a cached count) during the test."""
-    calls: list[ExportFilter] = []
-    original = export_pages._count
-
-    def counting(selected: ExportFilter, token: Hashable | None) -> int:
-        calls.append(selected)
-        return original(selected, token)
-
-    monkeypatch.setattr(export_pages, "_count", counting)
-    return calls
 
 
 def names(rows: list[Any]) -> list[int]:
@@ -188,15 +175,7 @@ def test_writes_elsewhere_keep_the_cached_count_and_meeting_writes_end_it(
 @pytest.fixture
 def placed(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
     """The filters whose pieces (store.export.positions) the store counts during the test."""
-    calls: list[ExportFilter] = []
-    original = export_pages.piece_counts
-
-    def counting(selected: ExportFilter, longest: int) -> Any:
-        calls.append(selected)
-        return original(selected, longest)
-
-    monkeypatch.setattr(export_pages, "piece_counts", counting)
-    return calls
+    return recorded_calls(monkeypatch, export_pages, "piece_counts")
 
 
 def test_pages_out_of_order_count_a_fixed_filters_pieces_once_a_snapshot(

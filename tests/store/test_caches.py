@@ -3,7 +3,7 @@ with them off, every total then counted afresh."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from cli.process import open_store
 from server.config import Settings, SettingsError
 from store.caches import LatestCache, reset_caches, set_caches_enabled
 from store.export import Column, ExportFilter, export_page
-from store.export import pages as export_pages
 from store.loader import load_fixture
 from tests.records import meeting_record, organization_record
 
@@ -29,20 +28,6 @@ START = datetime(2026, 5, 20, 12, tzinfo=UTC)
 def caches_back_on() -> Iterator[None]:
     yield
     set_caches_enabled(True)
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[ExportFilter]:
-    """The export filters counted from scratch (not from a kept count) during the test."""
-    calls: list[ExportFilter] = []
-    original = export_pages._count
-
-    def counting(selected: ExportFilter, token: Hashable | None) -> int:
-        calls.append(selected)
-        return original(selected, token)
-
-    monkeypatch.setattr(export_pages, "_count", counting)
-    return calls
 
 
 @pytest.fixture
