@@ -3,8 +3,8 @@ the page and in whatever order pages are asked. Counts and the day a page starts
 the stored day counts (store.export.positions), never from stepping through the history.
 Within one snapshot the total is kept (for a filter that does not move, with the counts that
 place a page), and a page that follows one already served starts from that page's last key
-(a keyset read). Counts and page starts are carried between instants of
-a set that moves with `now` (store.carried).
+(a keyset read). Counts and page starts are carried between instants of a set that moves
+with `now` (store.carried).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ _PAGE_STARTS: CarriedReadings[tuple[ExportFilter, int, int], tuple[Any, int]] = 
 )
 # Per export filter that does not move (a custom range, a calendar preset): its pieces and
 # their counts in a snapshot, so that a page not following one already served is placed
-# without counting them again (on PostgreSQL at 1,000,000 meetings, 2-3 ms of a custom
-# range's 10). A moving filter's pieces change with its instant: counted each time.
+# without counting them again (measured in the README's "Performance"). A moving filter's
+# pieces change with its instant: counted each time.
 _PIECES: LatestCache[ExportFilter, tuple[list[Piece], list[int]]] = LatestCache(256)
 
 
